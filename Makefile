@@ -1,0 +1,41 @@
+# Everyday commands. `make demo` and `make test` work on a fresh machine.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test env services lint format typecheck bench clean docs
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+env: $(STAMP)  ## create the virtual environment with every package
+
+demo: env  ## generate demo data, ingest it into the embedded store, print the summary
+	$(BIN)/csqm demo
+
+services:  ## start the PostgreSQL server the tests use, if it is down
+	bash scripts/ensure-services.sh
+
+test: env services  ## run every test (PostgreSQL tests included)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: env
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: env
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+typecheck: env
+	$(BIN)/mypy
+
+bench: env  ## run the ingest benchmark (1M interactions / 10M utterances; takes minutes)
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) csqm-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,94 @@
+"""The embedded default store: one DuckDB file in the data directory, nothing to install or start."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from csqm.errors import StoreBusyError, StoreError
+from csqm.store import ddl
+from csqm.store.base import Store
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def _holder_command(pid: int) -> str | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    parts = [p.decode(errors="replace") for p in raw.split(b"\0") if p]
+    if not parts:
+        return None
+    # Show the program and its sub-command (e.g. "csqm serve"), not every argument.
+    names = [Path(parts[0]).name]
+    for arg in parts[1:3]:
+        if arg.startswith("-") or "\n" in arg or len(arg) > 60:
+            break
+        names.append(Path(arg).name if "/" in arg else arg)
+    return " ".join(names)
+
+
+class DuckDBStore(Store):
+    """A DuckDB file. DuckDB lets one process at a time open a file; a second one gets StoreBusyError."""
+
+    dialect: ddl.Dialect = "duckdb"
+
+    def __init__(self, path: Path | str, *, memory_limit: str = "4GB", threads: int | None = None) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self.url = f"duckdb:///{path}"
+        target = str(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(target)
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" in message.lower():
+                match = _LOCK_PID.search(message)
+                pid = int(match.group(1)) if match else None
+                raise StoreBusyError(target, pid, _holder_command(pid) if pid else None) from None
+            raise StoreError(f"Cannot open the store {target}: {message}") from exc
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if self.path is not None:
+            spill = self.path.parent / ".duckdb-tmp"
+            self.con.execute("SET temp_directory = ?", [str(spill)])
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = self.con.execute(sql, list(params))
+        description = cursor.description
+        if description and description[0][0] == "Count":
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+        return -1
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return self.con.execute(sql, list(params)).df()
+
+    def load_arrow(self, name: str, data: pa.Table) -> None:
+        view = "_csqm_arrow_in"
+        self.con.register(view, data)
+        try:
+            self.con.execute(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,40 @@
+"""Schema migrations, applied in order by ``csqm init`` and automatically when they are additive.
+
+A migration is a version number, a description and a function producing SQL statements for a dialect.
+Version 1 creates every declared table. Later versions must only add (tables, columns, indexes) to be
+applied automatically; anything destructive sets ``additive=False`` and needs ``csqm init``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from csqm.store import ddl
+from csqm.store.schema import TABLES
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[ddl.Dialect], list[str]]
+    additive: bool = True
+
+
+def _v1(dialect: ddl.Dialect) -> list[str]:
+    out: list[str] = []
+    for table in TABLES:
+        out.append(ddl.create_table(table, dialect))
+        out.extend(ddl.create_indexes(table))
+    return out
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "create the omni-channel data model", _v1),)
+
+LATEST = MIGRATIONS[-1].version
+
+VERSION_TABLE = (
+    'CREATE TABLE IF NOT EXISTS "schema_migrations" ('
+    '"version" BIGINT PRIMARY KEY, "description" TEXT, "applied_at" TIMESTAMP)'
+)
