@@ -24,6 +24,18 @@ class CsqmGroup(click.Group):
                 raise
             click.secho(f"Error: {exc}", fg="red", err=True)
             sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            click.secho(
+                f"Error: unexpected {type(exc).__name__}; run again with --debug for the traceback "
+                "and report it.",
+                fg="red",
+                err=True,
+            )
+            sys.exit(2)
         except KeyboardInterrupt:
             if _debug(ctx):
                 raise

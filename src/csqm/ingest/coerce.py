@@ -30,11 +30,19 @@ def value_aliases() -> dict[str, dict[str, str]]:
     return {field: {str(k).lower(): str(v) for k, v in m.items()} for field, m in data.items()}
 
 
+def _clean(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return str(value)
+
+
 def as_text(raw: pd.Series) -> pd.Series:
-    """Strings with surrounding whitespace removed; empty strings become None."""
-    values = raw.astype(object).where(raw.notna(), None)
-    text = values.map(lambda v: v.strip() if isinstance(v, str) else (None if v is None else str(v)))
-    return text.where(text.map(lambda v: v is not None and v != ""), None)
+    """Strings with surrounding whitespace removed; empty and missing values become None."""
+    return pd.Series([_clean(v) for v in raw.tolist()], index=raw.index, dtype=object)
 
 
 def as_number(raw: pd.Series, *, durations: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -98,16 +106,19 @@ def as_timestamp(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
     norm = norm.str.strip().str.replace(r"\s+", " ", regex=True)
     offset = norm.str.contains(_OFFSET, case=False, regex=True, na=False)
     parsed = pd.to_datetime(norm.where(norm.notna(), None), format="ISO8601", errors="coerce", utc=True)
+    parsed = parsed.astype("datetime64[us, UTC]")
     retry = parsed.isna() & norm.notna()
     if retry.any():
-        parsed[retry] = norm[retry].map(_parse_one)
+        fallback = pd.to_datetime(norm[retry].map(_parse_one), utc=True, errors="coerce")
+        parsed[retry] = fallback.astype("datetime64[us, UTC]")
         offset = offset | (retry & text.str.contains(r"[+-]\d{4}\b", regex=True, na=False))
+    years = parsed.dt.year
+    parsed = parsed.where((years >= 1900) & (years <= 2200))
     local = parsed.dt.tz_localize(None)
     naive = (~offset) & local.notna()
     if naive.any():
         shifted = local[naive].dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
         local[naive] = shifted.dt.tz_convert("UTC").dt.tz_localize(None)
-    local = local.astype("datetime64[us]")
     return local, local.isna() & text.notna()
 
 

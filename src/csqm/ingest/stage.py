@@ -36,7 +36,7 @@ def to_arrow(table: Table, frame: pd.DataFrame, row_numbers: np.ndarray, batch_i
         if col.name in frame.columns:
             arrays.append(_array(frame[col.name], _ARROW[col.type]))
             names.append(col.name)
-    if "batch_id" in table.column_names:
+    if "batch_id" in table.column_names and "batch_id" not in frame.columns:
         arrays.append(pa.array([batch_id] * len(frame), type=pa.string()))
         names.append("batch_id")
     arrays.append(pa.array(row_numbers, type=pa.int64()))

@@ -53,7 +53,7 @@ def _coerce(col: Column, raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series,
         return values, bad, f"unknown {col.name} value; expected one of {', '.join(col.values)}"
     if kind == "text":
         values = coerce.as_text(raw)
-        too_long = values.map(lambda v: v is not None and len(v) > MAX_TEXT).astype(bool)
+        too_long = pd.Series([v is not None and len(v) > MAX_TEXT for v in values], index=values.index)
         return values, too_long, f"value longer than {MAX_TEXT:,} characters"
     if kind in ("int", "float"):
         values, bad = coerce.as_number(raw, durations=col.unit == "s")
@@ -87,6 +87,16 @@ def _range_problems(col: Column, values: pd.Series) -> tuple[pd.Series, str]:
     if lo:
         return bad.fillna(False).astype(bool), f"out of range: must not be negative" if lo == "0" else f"out of range: must be at least {lo}"
     return bad.fillna(False).astype(bool), f"out of range: must be at most {hi}"
+
+
+def _blank(values: pd.Series, mask: pd.Series) -> pd.Series:
+    """Values with the rejected cells emptied (those rows are dropped anyway)."""
+    if not mask.any():
+        return values
+    if values.dtype == object:
+        keep = (~mask).tolist()
+        return pd.Series([v if k else None for v, k in zip(values.tolist(), keep, strict=True)], index=values.index, dtype=object)
+    return values.where(~mask)
 
 
 # kind -> (later field, earlier field): the later must not come before the earlier.
@@ -144,7 +154,7 @@ def validate(kind: str, raw: pd.DataFrame, row_numbers: np.ndarray, *, tz: str) 
         flag(field, bad, reason)
         range_bad, range_reason = _range_problems(col, values.where(~bad))
         flag(field, range_bad, range_reason)
-        out[field] = values.where(~(bad | range_bad), None) if values.dtype == object else values
+        out[field] = _blank(values, bad | range_bad)
     for field in required_fields(kind):
         missing = out[field].isna() if field in out else pd.Series(True, index=raw.index)
         flag(field, missing & ~bad_rows, f"required field {field} is empty")

@@ -79,7 +79,10 @@ class DuckDBStore(Store):
         try:
             self.con.execute(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}")
         finally:
-            self.con.unregister(view)
+            try:
+                self.con.unregister(view)
+            except duckdb.Error:  # an aborted transaction; the original error is what matters
+                pass
 
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
