@@ -51,7 +51,21 @@ def _report(summaries: list[IngestSummary], as_json: bool) -> None:
             console.print(f"{s.source}: {s.rejected:,} rejected rows written to {s.rejects_file}", style="yellow")
 
 
-@click.command()
+INGEST_HELP = f"""Ingest files into the store, masking personal data first.
+
+KIND is one of: {", ".join(INGEST_KINDS)}; or `dir` followed by folders of canonical files named
+KIND.csv / KIND.parquet / … . Each file is one atomic batch: invalid rows go to the quarantine
+table and a rejects file, never into the data; re-ingesting a file changes nothing.
+
+\b
+Examples:
+  csqm ingest interactions calls.csv chats.xlsx
+  csqm ingest dir ./export
+  csqm ingest --profile pwc_callcenter calls.csv
+"""
+
+
+@click.command(help=INGEST_HELP)
 @click.argument("args", nargs=-1, required=True, metavar="KIND FILE…")
 @click.option("--profile", help=f"Mapping profile: a built-in ({', '.join(sorted(builtin_profiles()))}) or a YAML file. With a profile, give only files.")
 @click.option("--encoding", help="Force the text encoding (default: detect UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030).")
@@ -59,19 +73,6 @@ def _report(summaries: list[IngestSummary], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def ingest(app: AppContext, args: tuple[str, ...], profile: str | None, encoding: str | None, fmt: str | None, as_json: bool) -> None:
-    """Ingest files into the store, masking personal data first.
-
-    KIND is one of: """ + ", ".join(INGEST_KINDS) + """, or `dir` followed by a folder of
-    canonical files named KIND.csv / KIND.parquet / … . Each file is one atomic batch: invalid rows
-    go to the quarantine table and a rejects file, never into the data; re-ingesting a file changes
-    nothing.
-
-    \b
-    Examples:
-      csqm ingest interactions calls.csv chats.xlsx
-      csqm ingest dir ./export
-      csqm ingest --profile pwc_callcenter calls.csv
-    """
     store, settings = app.store(), app.settings
     summaries: list[IngestSummary] = []
     if profile:
