@@ -25,9 +25,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Folder for the embedded store and keys.")
-    store_url: str | None = Field(
-        None, description="Database URL; default is the embedded DuckDB file in data_dir."
-    )
+    store_url: str | None = Field(None, description="Database URL; default is the embedded DuckDB file in data_dir.")
     secret: str | None = Field(None, description="Key for pseudonyms (HMAC); created if unset.")
     keep_raw_pii: bool = Field(False, description="Store clear identity values (off by default).")
     timezone: str = Field("Asia/Shanghai", description="Zone of naive timestamps in input files.")
@@ -38,7 +36,7 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)")
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)") from None
         return value
 
     @classmethod

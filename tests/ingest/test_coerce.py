@@ -46,8 +46,16 @@ def test_plain_numbers_do_not_accept_clock_times() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected", "bad"),
-    [("Y", True, False), ("n", False, False), ("是", True, False), ("否", False, False), ("TRUE", True, False),
-     ("0", False, False), ("maybe", None, True), (None, None, False)],
+    [
+        ("Y", True, False),
+        ("n", False, False),
+        ("是", True, False),
+        ("否", False, False),
+        ("TRUE", True, False),
+        ("0", False, False),
+        ("maybe", None, True),
+        (None, None, False),
+    ],
 )
 def test_booleans(raw: str | None, expected: bool | None, bad: bool) -> None:
     value, is_bad = _one(coerce.as_bool, raw)
@@ -57,8 +65,14 @@ def test_booleans(raw: str | None, expected: bool | None, bad: bool) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected", "bad"),
-    [("Phone", "phone", False), ("电话", "phone", False), ("在线客服", "chat", False), ("WebChat", "chat", False),
-     ("fax", None, True), ("", None, False)],
+    [
+        ("Phone", "phone", False),
+        ("电话", "phone", False),
+        ("在线客服", "chat", False),
+        ("WebChat", "chat", False),
+        ("fax", None, True),
+        ("", None, False),
+    ],
 )
 def test_channel_codes(raw: str, expected: str | None, bad: bool) -> None:
     value, is_bad = _one(lambda s: coerce.as_code(s, "channel", ("phone", "chat", "email")), raw)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from csqm.ingest import ingest_file
@@ -89,14 +90,19 @@ def test_one_customer_across_channels_and_files(tmp_path: Path, store: Store, se
     )
     orders = write(
         tmp_path / "orders.csv",
-        ["order_id,ordered_at,amount,customer_phone,customer_wechat", "o1,2026-01-07 12:00:00,99,+86 138-1234-5678,wx_openid_001"],
+        [
+            "order_id,ordered_at,amount,customer_phone,customer_wechat",
+            "o1,2026-01-07 12:00:00,99,+86 138-1234-5678,wx_openid_001",
+        ],
     )
     ingest_file(calls, "interactions", store=store, settings=settings)
     ingest_file(chats, "interactions", store=store, settings=settings)
     assert store.scalar("SELECT count(DISTINCT customer_id) FROM interactions") == 2
     summary = ingest_file(orders, "orders", store=store, settings=settings)
     assert summary.customers_merged == 1
-    ids = set(store.query("SELECT customer_id FROM interactions UNION ALL SELECT customer_id FROM orders")["customer_id"])
+    ids = set(
+        store.query("SELECT customer_id FROM interactions UNION ALL SELECT customer_id FROM orders")["customer_id"]
+    )
     assert len(ids) == 1
     assert store.count("customers") == 1
     assert store.count("customer_merges") == 1
@@ -123,7 +129,10 @@ def test_conflicting_crm_ids_are_not_merged(tmp_path: Path, duck: Store, setting
     summary = ingest_file(tickets, "tickets", store=duck, settings=settings)
     assert summary.identity_conflicts == 1 and summary.customers_merged == 0
     assert duck.count("customers") == 2
-    b = duck.scalar("SELECT i.customer_id FROM customer_identities i WHERE kind = 'crm_id' AND customer_id IN (SELECT customer_id FROM customers WHERE segment = 'regular')")
+    b = duck.scalar(
+        "SELECT i.customer_id FROM customer_identities i WHERE kind = 'crm_id' "
+        "AND customer_id IN (SELECT customer_id FROM customers WHERE segment = 'regular')"
+    )
     assert duck.scalar("SELECT customer_id FROM tickets") == b
     assert duck.count("identity_conflicts") == 1
 
@@ -145,7 +154,11 @@ def test_chain_of_identifiers_in_one_file(tmp_path: Path, duck: Store, settings:
 
 
 lines = st.lists(
-    st.tuples(st.sampled_from(["i1", "i2", "i3", "i4"]), st.sampled_from(["phone", "chat", "fax"]), st.integers(-5, 600)),
+    st.tuples(
+        st.sampled_from(["i1", "i2", "i3", "i4"]),
+        st.sampled_from(["phone", "chat", "fax"]),
+        st.integers(-5, 600),
+    ),
     min_size=0,
     max_size=8,
 )

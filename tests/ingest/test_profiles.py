@@ -29,7 +29,8 @@ def test_unknown_profile_names_the_builtins() -> None:
 def test_invalid_profile_reports_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
-        "name: x\noutputs:\n  interactions:\n    bogus_field: A\n    channel: {const: phone, from: B}\n  calls:\n    a: b\n",
+        "name: x\noutputs:\n  interactions:\n    bogus_field: A\n"
+        "    channel: {const: phone, from: B}\n  calls:\n    a: b\n",
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as info:
@@ -61,7 +62,10 @@ outputs:
         encoding="utf-8",
     )
     data = tmp_path / "export.csv"
-    data.write_text("工单号,渠道,日期,时间,联系电话,是否解决\nW1,热线,2026-01-05,09:00:00,13812345678,已解决\nW2,网页,2026-01-05,10:00:00,,未解决\n", encoding="gb18030")
+    data.write_text(
+        "工单号,渠道,日期,时间,联系电话,是否解决\nW1,热线,2026-01-05,09:00:00,13812345678,已解决\nW2,网页,2026-01-05,10:00:00,,未解决\n",
+        encoding="gb18030",
+    )
     summary = ingest_file(data, store=duck, settings=settings, profile=profile)
     assert summary.inserted == 2
     got = duck.table("interactions")
@@ -103,7 +107,9 @@ def test_pwc_callcenter_real_data(store: Store, settings: Settings) -> None:
         assert n_answered == len(mine_answered)
         talks = [_hms(r["AvgTalkDuration"]) for r in mine if r["AvgTalkDuration"].strip()]
         assert talk == pytest.approx(sum(talks) / len(talks))
-    speed = store.scalar("SELECT avg(extract(epoch FROM answered_at - offered_at)) FROM interactions WHERE answered_at IS NOT NULL")
+    speed = store.scalar(
+        "SELECT avg(extract(epoch FROM answered_at - offered_at)) FROM interactions WHERE answered_at IS NOT NULL"
+    )
     expected = sum(float(r["Speed of answer in seconds"]) for r in answered) / len(answered)
     assert float(speed) == pytest.approx(expected)
     csat = store.scalar("SELECT avg(csat) FROM surveys")
@@ -122,7 +128,10 @@ def test_twcs_threads_real_data(store: Store, settings: Settings) -> None:
     assert store.count("interactions") == len(roots)
     speakers = store.query("SELECT speaker, count(*) AS n FROM utterances GROUP BY speaker ORDER BY speaker")
     inbound = int((frame["inbound"] == "True").sum())
-    assert dict(zip(speakers["speaker"], speakers["n"], strict=True)) == {"agent": len(frame) - inbound, "customer": inbound}
+    assert dict(zip(speakers["speaker"], speakers["n"], strict=True)) == {
+        "agent": len(frame) - inbound,
+        "customer": inbound,
+    }
     assert store.scalar("SELECT count(*) FROM interactions WHERE channel <> 'social'") == 0
     # customers are the (pseudonymised) inbound authors
     assert store.scalar("SELECT count(*) FROM customer_identities WHERE kind = 'social_handle'") > 0

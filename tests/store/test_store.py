@@ -74,7 +74,7 @@ def test_columns_absent_from_the_input_are_left_alone(store: Store) -> None:
 
 def test_transaction_rolls_back_on_error(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.execute("INSERT INTO \"centres\" (\"centre_id\", \"name\") VALUES (?, ?)", ("c1", "x"))
+        store.execute('INSERT INTO "centres" ("centre_id", "name") VALUES (?, ?)', ("c1", "x"))
         raise RuntimeError("boom")
     assert store.count("centres") == 0
 

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from csqm.cli.context import AppContext, pass_app
-from csqm.cli.progress import console, new_progress, row_counter
+from csqm.cli.progress import console, row_counter, stage_bars
 from csqm.ingest import IngestSummary, ingest_directory, ingest_file
 from csqm.ingest.profiles import builtin_profiles
 from csqm.store.migrations import LATEST
@@ -46,7 +46,9 @@ def _report(summaries: list[IngestSummary], as_json: bool) -> None:
         if s.ignored_columns:
             console.print(f"{s.source}: ignored column(s) not in the data model: {', '.join(s.ignored_columns)}")
         if s.customers_merged or s.identity_conflicts:
-            console.print(f"{s.source}: {s.customers_merged} customers merged, {s.identity_conflicts} identity conflicts")
+            console.print(
+                f"{s.source}: {s.customers_merged} customers merged, {s.identity_conflicts} identity conflicts"
+            )
         if s.rejects_file:
             console.print(f"{s.source}: {s.rejected:,} rejected rows written to {s.rejects_file}", style="yellow")
 
@@ -67,12 +69,30 @@ Examples:
 
 @click.command(help=INGEST_HELP)
 @click.argument("args", nargs=-1, required=True, metavar="KIND FILE…")
-@click.option("--profile", help=f"Mapping profile: a built-in ({', '.join(sorted(builtin_profiles()))}) or a YAML file. With a profile, give only files.")
-@click.option("--encoding", help="Force the text encoding (default: detect UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "jsonl", "parquet"]), help="Force the file format (default: from the extension, checked against the content).")
+@click.option(
+    "--profile",
+    help=f"Mapping profile: a built-in ({', '.join(sorted(builtin_profiles()))}) or a YAML file. "
+    "With a profile, give only files.",
+)
+@click.option(
+    "--encoding", help="Force the text encoding (default: detect UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "json", "jsonl", "parquet"]),
+    help="Force the file format (default: from the extension, checked against the content).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
-def ingest(app: AppContext, args: tuple[str, ...], profile: str | None, encoding: str | None, fmt: str | None, as_json: bool) -> None:
+def ingest(
+    app: AppContext,
+    args: tuple[str, ...],
+    profile: str | None,
+    encoding: str | None,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
     store, settings = app.store(), app.settings
     summaries: list[IngestSummary] = []
     if profile:
@@ -89,7 +109,16 @@ def ingest(app: AppContext, args: tuple[str, ...], profile: str | None, encoding
     for file in files:
         with row_counter(f"ingest {Path(file).name}") as advance:
             summaries.append(
-                ingest_file(file, kind, store=store, settings=settings, profile=profile, encoding=encoding, format=fmt, progress=advance)
+                ingest_file(
+                    file,
+                    kind,
+                    store=store,
+                    settings=settings,
+                    profile=profile,
+                    encoding=encoding,
+                    format=fmt,
+                    progress=advance,
+                )
             )
     _report(summaries, as_json)
 
@@ -104,14 +133,7 @@ def generate(interactions: int, seed: int, lang: str, fmt: str, out: Path) -> No
     """Write a realistic, seeded omni-channel demo dataset in the canonical format."""
     from csqm.generate import generate as run
 
-    with new_progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(f"generate {stage}", total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with stage_bars() as report:
         summary = run(out, interactions=interactions, seed=seed, lang=lang, fmt=fmt, progress=report)  # type: ignore[arg-type]
     for kind, rows in summary.rows.items():
         console.print(f"{kind:>14}: {rows:,} rows")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 import click
 
 from csqm.cli.context import AppContext, pass_app
 from csqm.cli.data_commands import summary_table
-from csqm.cli.progress import console, new_progress
+from csqm.cli.progress import console, new_progress, stage_bars
 from csqm.ingest import canonical_files, ingest_file
 
 
@@ -27,14 +28,7 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
     if out.exists():
         shutil.rmtree(out)
     console.rule("1. Generate demo data")
-    with new_progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(f"generate {stage}", total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with stage_bars() as report:
         generate(out, interactions=interactions, seed=seed, lang=lang, fmt="csv", progress=report)  # type: ignore[arg-type]
     console.rule("2. Ingest (personal data masked before storage)")
     store = app.store()
@@ -43,7 +37,13 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
         for kind, path in canonical_files(out):
             task = progress.add_task(f"ingest {path.name}", total=None)
             summaries.append(
-                ingest_file(path, kind, store=store, settings=settings, progress=lambda n, t=task: progress.advance(t, n))
+                ingest_file(
+                    path,
+                    kind,
+                    store=store,
+                    settings=settings,
+                    progress=partial(progress.advance, task),
+                )
             )
             progress.update(task, total=progress.tasks[task].completed)
     console.print(summary_table(summaries))
@@ -51,9 +51,7 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
     customers = store.count("customers")
     identities = store.count("customer_identities")
     masked = store.scalar("SELECT count(*) FROM utterances WHERE pii_kinds IS NOT NULL")
-    sample = store.query(
-        "SELECT text FROM utterances WHERE pii_kinds IS NOT NULL ORDER BY interaction_id, seq LIMIT 3"
-    )
+    sample = store.query("SELECT text FROM utterances WHERE pii_kinds IS NOT NULL ORDER BY interaction_id, seq LIMIT 3")
     console.print(f"{store.count('interactions'):,} interactions, {store.count('utterances'):,} transcript lines")
     console.print(f"{customers:,} customers resolved from {identities:,} pseudonymised identifiers across channels")
     console.print(f"{masked:,} transcript lines had personal data masked, e.g.:")

@@ -30,8 +30,7 @@ class CsqmGroup(click.Group):
             if _debug(ctx):
                 raise
             click.secho(
-                f"Error: unexpected {type(exc).__name__}; run again with --debug for the traceback "
-                "and report it.",
+                f"Error: unexpected {type(exc).__name__}; run again with --debug for the traceback and report it.",
                 fg="red",
                 err=True,
             )
@@ -49,8 +48,18 @@ def _debug(ctx: click.Context) -> bool:
 
 
 @click.group(cls=CsqmGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--store", "store_url", envvar="CSQM_STORE_URL", help="Database URL (default: the embedded DuckDB file in the data directory).")
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="CSQM_DATA_DIR", help="Data directory (default ./csqm-data).")
+@click.option(
+    "--store",
+    "store_url",
+    envvar="CSQM_STORE_URL",
+    help="Database URL (default: the embedded DuckDB file in the data directory).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="CSQM_DATA_DIR",
+    help="Data directory (default ./csqm-data).",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.version_option(package_name="csqm")
 @click.pass_context

@@ -11,6 +11,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -30,6 +31,20 @@ def new_progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+@contextmanager
+def stage_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """One bar per named stage, for work that reports ``(stage, done, total)``."""
+    with new_progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(f"generate {stage}", total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield report
 
 
 @contextmanager

@@ -111,7 +111,7 @@ class Resolver:
         else:
             target = self._new(idents[0])
         kinds = "+".join(sorted({i[0] for i in idents}))
-        for ident, owner in owners:
+        for _ident, owner in owners:
             if not self._union(target, owner, f"linked by {kinds}"):
                 other = self.find(owner)
                 self.conflicts.append(

@@ -52,7 +52,5 @@ def required_fields(kind: str) -> tuple[str, ...]:
     """Fields that must be present and non-empty in every row of ``kind``."""
     decl = table(kind)
     return tuple(
-        c.name
-        for c in decl.columns
-        if not c.nullable and c.name not in SYSTEM_COLUMNS and c.name != "customer_id"
+        c.name for c in decl.columns if not c.nullable and c.name not in SYSTEM_COLUMNS and c.name != "customer_id"
     )

@@ -8,7 +8,6 @@ over tens of millions of rows.
 from __future__ import annotations
 
 import re
-
 from functools import cache
 from importlib import resources
 
@@ -78,7 +77,9 @@ def as_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return mapped.astype("boolean"), mapped.isna() & text.notna()
 
 
-def as_code(raw: pd.Series, field: str, allowed: tuple[str, ...], extra: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
+def as_code(
+    raw: pd.Series, field: str, allowed: tuple[str, ...], extra: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Map coded values onto the allowed codes (case-insensitive, aliases from values.yaml)."""
     lookup = {a.lower(): a for a in allowed}
     lookup.update(value_aliases().get(field, {}))
@@ -122,15 +123,15 @@ def as_timestamp(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
     return local, local.isna() & text.notna()
 
 
-def _parse_one(value: str) -> pd.Timestamp:
+def _parse_one(value: str) -> pd.Timestamp | None:
     from dateutil import parser
 
     try:
         stamp = parser.parse(value, dayfirst=False, yearfirst=True)
     except (ValueError, OverflowError):
-        return pd.NaT
+        return None
     if not 1900 <= stamp.year <= 2200:
-        return pd.NaT
+        return None
     if stamp.tzinfo is None:
         return pd.Timestamp(stamp).tz_localize("UTC")
     return pd.Timestamp(stamp).tz_convert("UTC")
@@ -140,5 +141,3 @@ def as_date(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
     """Calendar dates (no zone conversion: a hire date is a local date)."""
     stamps, bad = as_timestamp(raw, "UTC")
     return stamps.dt.floor("D").astype("datetime64[us]"), bad
-
-

@@ -52,7 +52,12 @@ class CustomerLinker:
                 if masked is None:
                     bad[i] = True
                     problems.append(
-                        Problem(int(rows[i]), field, redact_for_message(value), f"not a valid {id_kind.replace('_', ' ')}")
+                        Problem(
+                            int(rows[i]),
+                            field,
+                            redact_for_message(value),
+                            f"not a valid {id_kind.replace('_', ' ')}",
+                        )
                     )
                     continue
                 ident = (id_kind, masked.pseudonym)
@@ -104,9 +109,7 @@ class CustomerLinker:
 
     def _apply_remap(self, name: str) -> None:
         q = ddl.quote(name)
-        self.store.execute(
-            f'UPDATE {q} SET "customer_id" = r."new" FROM {REMAP} r WHERE {q}."customer_id" = r."old"'
-        )
+        self.store.execute(f'UPDATE {q} SET "customer_id" = r."new" FROM {REMAP} r WHERE {q}."customer_id" = r."old"')
 
     def commit(self, batch_id: str, kind_of_rows: str) -> tuple[int, int]:
         """Inside the batch transaction: merges, new identifiers, missing customers, conflicts."""
@@ -143,7 +146,10 @@ class CustomerLinker:
     def _conflicts(self, batch_id: str) -> pd.DataFrame:
         seen: dict[int, tuple[str, str, str]] = {}
         for c in self.resolver.conflicts:
-            seen.setdefault(c.row_key, (self.resolver.find(c.customer_id), self.resolver.find(c.other_customer_id), c.reason))
+            seen.setdefault(
+                c.row_key,
+                (self.resolver.find(c.customer_id), self.resolver.find(c.other_customer_id), c.reason),
+            )
         return pd.DataFrame(
             [(batch_id, self.conflict_rows[r], r, a, b, why) for r, (a, b, why) in seen.items()],
             columns=["batch_id", "kind", "row_number", "customer_id", "other_customer_id", "reason"],

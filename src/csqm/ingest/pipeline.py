@@ -67,7 +67,9 @@ class BatchIngest:
         started = datetime.now(UTC).replace(tzinfo=None)
         self.started = started
         self.batch_id = f"b{started:%Y%m%d%H%M%S%f}-{self.sha[:8]}"
-        self.summary = IngestSummary(source=path.name, batch_id=self.batch_id, profile=profile.name if profile else "canonical")
+        self.summary = IngestSummary(
+            source=path.name, batch_id=self.batch_id, profile=profile.name if profile else "canonical"
+        )
         self.stages: dict[str, str] = {}
         self.columns: dict[str, set[str]] = {}
         self.problems: list[tuple[str, Problem]] = []
@@ -84,8 +86,14 @@ class BatchIngest:
                 f"{self.path.name} is missing required column(s) {', '.join(missing)} for {self.kind}; "
                 f"use the canonical header (see docs/data-model.md) or a mapping profile (--profile)."
             )
-        if self.kind in CUSTOMER_LINKED_KINDS and self.kind == "customers" and not set(rename.values()) & set(IDENTITY_FIELDS):
-            raise IngestError(f"{self.path.name} has no customer identifier column (e.g. customer_phone, customer_crm_id).")
+        if (
+            self.kind in CUSTOMER_LINKED_KINDS
+            and self.kind == "customers"
+            and not set(rename.values()) & set(IDENTITY_FIELDS)
+        ):
+            raise IngestError(
+                f"{self.path.name} has no customer identifier column (e.g. customer_phone, customer_crm_id)."
+            )
         return rename
 
     def _check_profile_columns(self, columns: list[str]) -> None:
@@ -98,7 +106,9 @@ class BatchIngest:
         self.summary.ignored_columns = [c for c in columns if c not in self.profile.source_columns()]
 
     def run(self, *, encoding: str | None, fmt: str | None, progress: Progress | None) -> IngestSummary:
-        source = open_source(self.path, format=fmt, encoding=encoding or (self.profile.encoding if self.profile else None))
+        source = open_source(
+            self.path, format=fmt, encoding=encoding or (self.profile.encoding if self.profile else None)
+        )
         rename: dict[str, str] = {}
         if self.profile is None:
             rename = self._canonical_header(source.columns)
@@ -169,13 +179,27 @@ class BatchIngest:
             self._reject(kind, problems)
             bad = set(p.row_number for p in problems)
             keep = ~np.isin(rows, list(bad))
-            frame, rows, ids = frame[keep].reset_index(drop=True), rows[keep], ids[keep].reset_index(drop=True)
+            frame, rows, ids = (
+                frame[keep].reset_index(drop=True),
+                rows[keep],
+                ids[keep].reset_index(drop=True),
+            )
         frame = frame.drop(columns=[c for c in IDENTITY_FIELDS if c in frame])
         if kind == "customers":
             missing = ids.isna().to_numpy()
             if missing.any():
-                self._reject(kind, [Problem(int(r), "customer_crm_id", None, "no customer identifier in this row") for r in rows[missing]])
-                frame, rows, ids = frame[~missing].reset_index(drop=True), rows[~missing], ids[~missing].reset_index(drop=True)
+                self._reject(
+                    kind,
+                    [
+                        Problem(int(r), "customer_crm_id", None, "no customer identifier in this row")
+                        for r in rows[missing]
+                    ],
+                )
+                frame, rows, ids = (
+                    frame[~missing].reset_index(drop=True),
+                    rows[~missing],
+                    ids[~missing].reset_index(drop=True),
+                )
         frame["customer_id"] = ids.to_numpy()
         return frame, rows
 
@@ -203,9 +227,15 @@ class BatchIngest:
         what = "customer (same identifiers)" if kind == "customers" else f"{'/'.join(decl.key)}"
         self._reject(
             kind,
-            [Problem(int(r), decl.key[-1], None, f"duplicate {what}: also at row {int(f)}") for r, f in dupes.itertuples(index=False)],
+            [
+                Problem(int(r), decl.key[-1], None, f"duplicate {what}: also at row {int(f)}")
+                for r, f in dupes.itertuples(index=False)
+            ],
         )
-        self.store.execute(f'DELETE FROM {stage} WHERE "_row" IN (SELECT "_row" FROM (SELECT "_row", min("_row") OVER (PARTITION BY {keys}) AS "first" FROM {stage}) d WHERE "_row" <> "first")')
+        self.store.execute(
+            f'DELETE FROM {stage} WHERE "_row" IN (SELECT "_row" FROM (SELECT "_row", '
+            f'min("_row") OVER (PARTITION BY {keys}) AS "first" FROM {stage}) d WHERE "_row" <> "first")'
+        )
 
     def _fill_teams(self) -> None:
         stage = self.stages.get("interactions")
@@ -262,8 +292,18 @@ class BatchIngest:
         self.store.execute(
             'INSERT INTO "ingest_batches" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
             (
-                self.batch_id, ",".join(s.kinds), self.path.name, self.sha, s.profile, self.started,
-                datetime.now(UTC).replace(tzinfo=None), s.rows_read, s.inserted, s.updated, s.unchanged, s.rejected,
+                self.batch_id,
+                ",".join(s.kinds),
+                self.path.name,
+                self.sha,
+                s.profile,
+                self.started,
+                datetime.now(UTC).replace(tzinfo=None),
+                s.rows_read,
+                s.inserted,
+                s.updated,
+                s.unchanged,
+                s.rejected,
             ),
         )
 

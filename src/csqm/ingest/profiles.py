@@ -145,7 +145,8 @@ def _field(spec: FieldSpec, frame: pd.DataFrame) -> pd.Series:
         stamps, _ = as_timestamp(start, "UTC")  # local wall time kept; the validator applies the zone
         seconds, _ = as_number(frame[spec.add_seconds["seconds"]], durations=True)
         result = stamps + pd.to_timedelta(seconds, unit="s")
-        return result.dt.strftime("%Y-%m-%d %H:%M:%S").where(result.notna(), None)
+        text: pd.Series = result.dt.strftime("%Y-%m-%d %H:%M:%S")
+        return text.where(result.notna(), None)
     assert spec.from_ is not None
     values = frame[spec.from_]
     if spec.map is not None:
@@ -154,7 +155,7 @@ def _field(spec: FieldSpec, frame: pd.DataFrame) -> pd.Series:
         values = text.map(lambda v: mapping.get(v, v) if v is not None else None)
     if spec.default is not None:
         values = as_text(values).fillna(spec.default)
-    return values
+    return pd.Series(values)
 
 
 def builtin_profiles() -> dict[str, Path]:
@@ -182,7 +183,5 @@ def load_profile(name_or_path: str | Path) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'profile'}: {e['msg']}" for e in exc.errors()
-        )
+        errors = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'profile'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"Profile {path} is invalid: {errors}.") from None

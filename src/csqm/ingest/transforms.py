@@ -55,7 +55,11 @@ def _thread_roots(parent: dict[str, str | None]) -> dict[str, str]:
 @register("twitter_threads")
 def twitter_threads(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Customer Support on Twitter: reply chains -> one social interaction each, tweets -> utterances."""
-    _require(frame, {"tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id"}, "Twitter support")
+    _require(
+        frame,
+        {"tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id"},
+        "Twitter support",
+    )
     tweets = pd.DataFrame(
         {
             "tweet_id": as_text(frame["tweet_id"]),
@@ -111,9 +115,10 @@ def twitter_threads(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _fmt(value: object) -> str | None:
-    if value is None or pd.isna(value):  # type: ignore[arg-type]
+    stamp = pd.Timestamp(value) if value is not None else None  # type: ignore[arg-type]
+    if stamp is None or pd.isna(stamp):
         return None
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[arg-type]
+    return str(stamp.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:

@@ -59,7 +59,11 @@ def _coerce(col: Column, raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series,
         values, bad = coerce.as_number(raw, durations=col.unit == "s")
         if kind == "int":
             bad = bad | (values.notna() & (values != values.round()))
-            return values.astype("Int64", errors="ignore") if not bad.any() else values, bad, "not a whole number"
+            return (
+                values.astype("Int64", errors="ignore") if not bad.any() else values,
+                bad,
+                "not a whole number",
+            )
         return values, bad, "not a number" + (" (seconds, or hh:mm:ss)" if col.unit == "s" else "")
     if kind == "bool":
         values, bad = coerce.as_bool(raw)
@@ -85,7 +89,9 @@ def _range_problems(col: Column, values: pd.Series) -> tuple[pd.Series, str]:
     if lo and hi:
         return bad.fillna(False).astype(bool), f"out of range: must be between {lo} and {hi}"
     if lo:
-        return bad.fillna(False).astype(bool), f"out of range: must not be negative" if lo == "0" else f"out of range: must be at least {lo}"
+        return bad.fillna(False).astype(
+            bool
+        ), "out of range: must not be negative" if lo == "0" else f"out of range: must be at least {lo}"
     return bad.fillna(False).astype(bool), f"out of range: must be at most {hi}"
 
 
@@ -95,7 +101,11 @@ def _blank(values: pd.Series, mask: pd.Series) -> pd.Series:
         return values
     if values.dtype == object:
         keep = (~mask).tolist()
-        return pd.Series([v if k else None for v, k in zip(values.tolist(), keep, strict=True)], index=values.index, dtype=object)
+        return pd.Series(
+            [v if k else None for v, k in zip(values.tolist(), keep, strict=True)],
+            index=values.index,
+            dtype=object,
+        )
     return values.where(~mask)
 
 
@@ -143,9 +153,11 @@ def validate(kind: str, raw: pd.DataFrame, row_numbers: np.ndarray, *, tz: str) 
             return
         bad_rows = bad_rows | mask
         for idx in np.flatnonzero(mask.to_numpy()):
-            value = raw[field].iat[idx] if field in raw else None
+            value = raw[field].iat[int(idx)] if field in raw else None
             text = reason if isinstance(reason, str) else reason(value)
-            shown = None if value is None or (isinstance(value, float) and np.isnan(value)) else redact_for_message(value)
+            shown = (
+                None if value is None or (isinstance(value, float) and np.isnan(value)) else redact_for_message(value)
+            )
             problems.append(Problem(int(row_numbers[idx]), field, shown, text))
 
     for field in fields:

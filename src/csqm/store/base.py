@@ -139,9 +139,7 @@ class Store(ABC):
             others = [c for c in written if c not in table.key]
             assign = ", ".join(f"{ddl.quote(c)} = s.{ddl.quote(c)}" for c in others)
             differs = " OR ".join(f"t.{ddl.quote(c)} IS DISTINCT FROM s.{ddl.quote(c)}" for c in data)
-            updated = self.execute(
-                f"UPDATE {t} AS t SET {assign} FROM {s} AS s WHERE {key_match} AND ({differs})"
-            )
+            updated = self.execute(f"UPDATE {t} AS t SET {assign} FROM {s} AS s WHERE {key_match} AND ({differs})")
         cols = ", ".join(ddl.quote(c) for c in written)
         inserted = self.execute(
             f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {s} AS s "

@@ -45,9 +45,7 @@ def sql_type(column: Column, dialect: Dialect) -> str:
 
 def create_table(table: Table, dialect: Dialect, *, name: str | None = None, temporary: bool = False) -> str:
     """``CREATE TABLE`` for a declared table (optionally under another name, as a temp table)."""
-    cols = [
-        f"{quote(c.name)} {sql_type(c, dialect)}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
-    ]
+    cols = [f"{quote(c.name)} {sql_type(c, dialect)}{'' if c.nullable else ' NOT NULL'}" for c in table.columns]
     if not temporary:
         cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.key)})")
     kind = "TEMPORARY TABLE" if temporary else "TABLE"
@@ -59,14 +57,10 @@ def create_indexes(table: Table) -> list[str]:
     for cols in table.indexes:
         idx = f"ix_{table.name}_{'_'.join(cols)}"
         out.append(
-            f"CREATE INDEX IF NOT EXISTS {quote(idx)} ON {quote(table.name)} "
-            f"({', '.join(quote(c) for c in cols)})"
+            f"CREATE INDEX IF NOT EXISTS {quote(idx)} ON {quote(table.name)} ({', '.join(quote(c) for c in cols)})"
         )
     return out
 
 
 def add_column(table: Table, column: Column, dialect: Dialect) -> str:
-    return (
-        f"ALTER TABLE {quote(table.name)} ADD COLUMN IF NOT EXISTS "
-        f"{quote(column.name)} {sql_type(column, dialect)}"
-    )
+    return f"ALTER TABLE {quote(table.name)} ADD COLUMN IF NOT EXISTS {quote(column.name)} {sql_type(column, dialect)}"

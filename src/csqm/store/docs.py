@@ -40,7 +40,10 @@ def _table(decl: Table) -> str:
         lines.append(f"| {name} | {c.type} | {c.unit} | {'yes' if c.nullable else 'no'} | {meaning} |")
     if decl.ingestable:
         fields = ", ".join(f"`{f}`" for f in canonical_fields(decl.name))
-        lines += ["", f"Canonical input file `{decl.name}.csv` (or .parquet/.jsonl/.json/.xlsx) fields: {fields}."]
+        lines += [
+            "",
+            f"Canonical input file `{decl.name}.csv` (or .parquet/.jsonl/.json/.xlsx) fields: {fields}.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,10 +80,9 @@ class DuckDBStore(Store):
         try:
             self.con.execute(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}")
         finally:
-            try:
+            # In an aborted transaction this fails too; the original error is what matters.
+            with contextlib.suppress(duckdb.Error):
                 self.con.unregister(view)
-            except duckdb.Error:  # an aborted transaction; the original error is what matters
-                pass
 
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")

@@ -43,9 +43,7 @@ class PostgresStore(Store):
             self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except psycopg.OperationalError as exc:
             host = urlsplit(conninfo).hostname or "localhost"
-            raise StoreError(
-                f"Cannot connect to PostgreSQL at {host}: {str(exc).splitlines()[0]}"
-            ) from None
+            raise StoreError(f"Cannot connect to PostgreSQL at {host}: {str(exc).splitlines()[0]}") from None
         self.schema = schema
         if schema:
             self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(schema)}")
@@ -68,9 +66,9 @@ class PostgresStore(Store):
         buffer = io.BytesIO()
         pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False))
         cols = ", ".join(ddl.quote(c) for c in data.column_names)
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {ddl.quote(name)} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(buffer.getvalue())
+        statement = f"COPY {ddl.quote(name)} ({cols}) FROM STDIN WITH (FORMAT csv)"
+        with self.conn.cursor() as cur, cur.copy(statement) as copy:
+            copy.write(buffer.getvalue())
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")

@@ -52,9 +52,7 @@ class Table:
     doc: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    group: Literal["organisation", "customers", "contacts", "outcomes", "workforce", "system"] = (
-        "contacts"
-    )
+    group: Literal["organisation", "customers", "contacts", "outcomes", "workforce", "system"] = "contacts"
     ingestable: bool = True
     indexes: tuple[tuple[str, ...], ...] = field(default=())
 
@@ -151,7 +149,12 @@ TABLES: tuple[Table, ...] = (
         "without storing the identifier.",
         (
             _c("kind", "text", "Identifier kind.", nullable=False, values=IDENTITY_KINDS),
-            _c("pseudonym", "text", "HMAC-SHA256 of the normalised value, keyed by the store secret (hex).", nullable=False),
+            _c(
+                "pseudonym",
+                "text",
+                "HMAC-SHA256 of the normalised value, keyed by the store secret (hex).",
+                nullable=False,
+            ),
             _c("customer_id", "text", "Customer this identifier belongs to.", nullable=False),
             _c("masked_value", "text", "Display form, e.g. 138****5678."),
             _c("raw_value", "text", "Clear value; only filled when privacy.keep_raw is set."),
@@ -203,8 +206,19 @@ TABLES: tuple[Table, ...] = (
             _c("customer_id", "text", "Resolved customer."),
             _c("agent_id", "text", "Agent who handled it (last agent after transfers)."),
             _c("team_id", "text", "Agent's team at the time of contact."),
-            _c("offered_at", "timestamp", "Entered the queue / contact started (UTC).", nullable=False, unit="UTC"),
-            _c("answered_at", "timestamp", "Answered by an agent or bot (UTC); null if not answered.", unit="UTC"),
+            _c(
+                "offered_at",
+                "timestamp",
+                "Entered the queue / contact started (UTC).",
+                nullable=False,
+                unit="UTC",
+            ),
+            _c(
+                "answered_at",
+                "timestamp",
+                "Answered by an agent or bot (UTC); null if not answered.",
+                unit="UTC",
+            ),
             _c("ended_at", "timestamp", "Contact ended (UTC).", unit="UTC"),
             _c("abandoned", "bool", "Customer hung up / left before being answered."),
             _secs("talk_seconds", "Talk (or active chat) time."),
@@ -393,7 +407,13 @@ TABLES: tuple[Table, ...] = (
             _c("batch_id", "text", "Batch that rejected the row.", nullable=False),
             _c("kind", "text", "Data kind."),
             _c("source", "text", "File name."),
-            _c("row_number", "int", "Row number in the file (1 = first data row).", nullable=False, unit="row"),
+            _c(
+                "row_number",
+                "int",
+                "Row number in the file (1 = first data row).",
+                nullable=False,
+                unit="row",
+            ),
             _c("field", "text", "Field at fault.", nullable=False),
             _c("value", "text", "Offending value, masked and truncated."),
             _c("reason", "text", "Why the row was rejected."),
