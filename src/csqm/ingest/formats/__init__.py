@@ -1,0 +1,1 @@
+"""Format readers behind :mod:`csqm.ingest.readers`: one module per input format plus shared helpers."""
