@@ -29,8 +29,10 @@ def init(app: AppContext) -> None:
 
 def summary_table(summaries: list[IngestSummary]) -> Table:
     out = Table(title="Ingest summary", show_lines=False)
-    for name in ("file", "kind", "read", "inserted", "updated", "unchanged", "rejected"):
-        out.add_column(name, justify="right" if name not in ("file", "kind") else "left")
+    out.add_column("file", no_wrap=True, min_width=16)
+    out.add_column("kind", no_wrap=True, min_width=12)
+    for name in ("read", "inserted", "updated", "unchanged", "rejected"):
+        out.add_column(name, justify="right")
     for s in summaries:
         for kind, c in s.kinds.items():
             out.add_row(s.source, kind, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected)))

@@ -41,7 +41,9 @@ def _clean(value: object) -> str | None:
 
 def as_text(raw: pd.Series) -> pd.Series:
     """Strings with surrounding whitespace removed; empty and missing values become None."""
-    return pd.Series([_clean(v) for v in raw.tolist()], index=raw.index, dtype=object)
+    # Fast path for the common case (a str); everything else goes through _clean.
+    values = [(v.strip() or None) if type(v) is str else _clean(v) for v in raw.tolist()]
+    return pd.Series(values, index=raw.index, dtype=object)
 
 
 def as_number(raw: pd.Series, *, durations: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -85,7 +87,10 @@ def as_code(
     lookup.update(value_aliases().get(field, {}))
     lookup.update({k.lower(): v for k, v in (extra or {}).items()})
     text = as_text(raw)
-    mapped = text.map(lambda v: lookup.get(v.lower()) if isinstance(v, str) else None)
+    # Codes repeat a lot: map each distinct value once, then spread the result.
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    mapped_uniques = np.array([lookup.get(str(u).lower()) for u in uniques] + [None], dtype=object)
+    mapped = pd.Series(mapped_uniques[codes], index=raw.index, dtype=object)
     return mapped, mapped.isna() & text.notna()
 
 

@@ -25,7 +25,7 @@ def _array(series: pd.Series, type_: pa.DataType) -> pa.Array:
         numeric = pd.to_numeric(series, errors="coerce")
         return pa.array(numeric.round().astype("Int64"), type=type_, from_pandas=True)
     if pa.types.is_string(type_):
-        return pa.array(series.astype(object).where(series.notna(), None), type=type_, from_pandas=True)
+        return pa.array(series, type=type_, from_pandas=True)
     return pa.array(series, type=type_, from_pandas=True)
 
 
