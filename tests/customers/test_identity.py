@@ -83,3 +83,12 @@ def test_known_crm_of_stored_customer_blocks_merge() -> None:
     r.resolve_row(1, [P1, P2])
     assert r.find("Cstored1") != r.find("Cstored2")
     assert len(r.conflicts) == 1
+
+
+def test_customer_holding_a_crm_id_survives_over_a_stored_bare_one() -> None:
+    r = Resolver()
+    r.add_known({P1: "Caaa-bare"})  # stored, no CRM id, smaller id
+    crm = r.resolve_row(1, [CRM_A])
+    merged = r.resolve_row(2, [CRM_A, P1])
+    assert merged == crm
+    assert r.final_merges() == {"Caaa-bare": crm}

@@ -181,3 +181,29 @@ def test_property_ingesting_twice_equals_once(tmp_path: Path, rows: list[tuple[s
         pd.testing.assert_frame_equal(snapshot, store.table("interactions"))
         valid_ids = {i for i, ch, talk in rows if ch != "fax" and talk >= 0}
         assert set(snapshot["interaction_id"]) <= valid_ids
+
+
+def test_merged_customer_keeps_attributes_and_reingest_is_unchanged(
+    tmp_path: Path, store: Store, settings: Settings
+) -> None:
+    chats = write(
+        tmp_path / "chats.csv",
+        ["interaction_id,channel,offered_at,customer_wechat", "c1,chat,2026-01-05 10:00:00,wx_A"],
+    )
+    customers = write(
+        tmp_path / "customers.csv",
+        ["customer_crm_id,customer_phone,segment,region", "CRM-A,13812345678,VIP,广东"],
+    )
+    orders = write(
+        tmp_path / "orders.csv",
+        ["order_id,ordered_at,customer_crm_id,customer_wechat", "o1,2026-01-07 12:00:00,CRM-A,wx_A"],
+    )
+    ingest_file(chats, "interactions", store=store, settings=settings)
+    ingest_file(customers, "customers", store=store, settings=settings)
+    assert ingest_file(orders, "orders", store=store, settings=settings).customers_merged == 1
+    rows = store.table("customers")
+    assert len(rows) == 1
+    assert (rows.iloc[0]["segment"], rows.iloc[0]["region"]) == ("VIP", "广东")
+    again = ingest_file(customers, "customers", store=store, settings=settings)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    assert store.scalar("SELECT count(DISTINCT customer_id) FROM interactions") == 1

@@ -7,8 +7,9 @@ so the same person arriving by phone, chat and store gets one ``customer_id``.
 Rules:
 - A new cluster's id is derived from its smallest pseudonym (``C`` + 15 hex), so re-ingesting gives
   the same ids.
-- When a row links two known customers they merge: an already stored customer survives over a new
-  one, otherwise the smaller id survives; the merge is audited in ``customer_merges``.
+- When a row links two known customers they merge: the one holding a CRM id survives, then an
+  already stored one, then the smaller id; the merge is audited in ``customer_merges`` and the
+  survivor inherits the attributes (segment, region …) it lacks from the merged customer.
 - CRM ids are authoritative: two customers with different CRM ids are never merged. Such a row is a
   conflict (audited in ``identity_conflicts``); it is linked to the customer of its own CRM id, or
   to the first customer it names.
@@ -70,8 +71,9 @@ class Resolver:
             self.parent[cid], cid = root, self.parent[cid]
         return root
 
-    def _rank(self, cid: str) -> tuple[int, str]:
-        return (0 if cid in self.stored_customers else 1, cid)
+    def _rank(self, cid: str) -> tuple[int, int, str]:
+        # The customer holding a CRM id survives, then one already stored, then the smaller id.
+        return (0 if self.crm.get(cid) else 1, 0 if cid in self.stored_customers else 1, cid)
 
     def _union(self, a: str, b: str, reason: str) -> bool:
         ra, rb = self.find(a), self.find(b)

@@ -118,6 +118,7 @@ class CustomerLinker:
         if remap:
             for name in ("customer_identities", *[k for k in CUSTOMER_LINKED_KINDS if k != "customers"]):
                 self._apply_remap(name)
+            self._inherit_attributes()
             self.store.execute(f'DELETE FROM "customers" WHERE "customer_id" IN (SELECT "old" FROM {REMAP})')
             merges = pd.DataFrame(
                 [(old, new, reason, now) for old, new, reason in self._merge_reasons(remap, batch_id)],
@@ -138,6 +139,19 @@ class CustomerLinker:
         conflicts = self._conflicts(batch_id)
         self._upsert("identity_conflicts", conflicts)
         return len(remap), len(conflicts)
+
+    def _inherit_attributes(self) -> None:
+        """The surviving customer keeps its own attributes and takes the ones it lacks."""
+        attrs = [c for c in table("customers").data_columns if c not in ("customer_id", "first_seen_at")]
+        picked = ", ".join(f"max(c.{ddl.quote(a)}) AS {ddl.quote(a)}" for a in attrs)
+        assign = ", ".join(f"{ddl.quote(a)} = COALESCE(t.{ddl.quote(a)}, m.{ddl.quote(a)})" for a in attrs)
+        self.store.execute(
+            f'UPDATE "customers" AS t SET {assign}, "first_seen_at" = CASE WHEN t."first_seen_at" IS NULL '
+            'OR m."first_seen_at" < t."first_seen_at" THEN m."first_seen_at" ELSE t."first_seen_at" END '
+            f'FROM (SELECT r."new" AS "survivor", min(c."first_seen_at") AS "first_seen_at", {picked} '
+            f'FROM "customers" c JOIN {REMAP} r ON c."customer_id" = r."old" GROUP BY r."new") AS m '
+            'WHERE t."customer_id" = m."survivor"'
+        )
 
     def _merge_reasons(self, remap: dict[str, str], batch_id: str) -> list[tuple[str, str, str]]:
         reasons = {old: why for old, _, why in self.resolver.merges}
