@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test env services lint format typecheck bench clean docs
+.PHONY: demo test env services lint format typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,8 +34,11 @@ format: env
 typecheck: env
 	$(BIN)/mypy
 
-bench: env  ## run the ingest benchmark (1M interactions / 10M utterances; takes minutes)
-	$(BIN)/python benchmarks/ingest.py
+bench: env  ## run every benchmark (minutes; figures go into docs/benchmarks.md)
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+bench-%: env  ## run one benchmark, e.g. `make bench-ingest`
+	$(BIN)/python benchmarks/$*.py
 
 clean:
 	rm -rf $(VENV) csqm-data .pytest_cache .mypy_cache .ruff_cache

@@ -140,6 +140,9 @@ def generate(interactions: int, seed: int, lang: str, fmt: str, out: Path) -> No
     for kind, rows in summary.rows.items():
         console.print(f"{kind:>14}: {rows:,} rows")
     console.print(f"Wrote {len(summary.files)} files to {out}")
+    console.print("Planted problems (see docs/demo-data.md):")
+    for name, fact in summary.planted.items():
+        console.print(f"  · {name}: {fact}")
 
 
 @click.command()
