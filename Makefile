@@ -35,10 +35,10 @@ typecheck: env
 	$(BIN)/mypy
 
 bench: env  ## run every benchmark (minutes; figures go into docs/benchmarks.md)
-	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python -P $$b || exit 1; done
 
 bench-%: env  ## run one benchmark, e.g. `make bench-ingest`
-	$(BIN)/python benchmarks/$*.py
+	$(BIN)/python -P benchmarks/$*.py
 
 clean:
 	rm -rf $(VENV) csqm-data .pytest_cache .mypy_cache .ruff_cache
