@@ -15,13 +15,13 @@ import pytest
 from csqm.errors import ConfigError, StoreBusyError
 from csqm.settings import Settings
 from csqm.store import TABLES, Store, open_store
-from csqm.store.migrations import LATEST
+from csqm.store.migrations import LATEST, capability_tables
 from csqm.store.schema import table
 
 
 def test_every_table_exists_with_declared_columns(store: Store) -> None:
     assert store.schema_version() == LATEST
-    for decl in TABLES:
+    for decl in (*TABLES, *capability_tables()):
         frame = store.query(f'SELECT * FROM "{decl.name}" LIMIT 0')
         assert list(frame.columns) == list(decl.column_names), decl.name
 

@@ -32,7 +32,7 @@ def summary_table(summaries: list[IngestSummary]) -> Table:
     out.add_column("file", no_wrap=True, min_width=16)
     out.add_column("kind", no_wrap=True, min_width=12)
     for name in ("read", "inserted", "updated", "unchanged", "rejected"):
-        out.add_column(name, justify="right")
+        out.add_column(name, justify="right", min_width=9, no_wrap=True)
     for s in summaries:
         for kind, c in s.kinds.items():
             out.add_row(s.source, kind, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected)))

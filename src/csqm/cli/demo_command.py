@@ -10,6 +10,7 @@ import click
 
 from csqm.cli.context import AppContext, pass_app
 from csqm.cli.data_commands import summary_table
+from csqm.cli.demo_report import inspection_section
 from csqm.cli.progress import console, new_progress, stage_bars
 from csqm.ingest import canonical_files, ingest_file
 
@@ -57,4 +58,6 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
     console.print(f"{masked:,} transcript lines had personal data masked, e.g.:")
     for text in sample["text"]:
         console.print(f"  · {text}")
+    console.rule("4. Inspect every conversation (100% 质检)")
+    inspection_section(store)
     console.print(f"Store: {store.url}")

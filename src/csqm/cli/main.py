@@ -72,8 +72,14 @@ def cli(ctx: click.Context, store_url: str | None, data_dir: Path | None, debug:
     ctx.obj = AppContext(store_url=store_url, data_dir=data_dir, debug=debug)
 
 
-for command in (*data_commands.COMMANDS, demo_command.demo):
-    cli.add_command(command)
+def _register() -> None:
+    from csqm.inspection.cli import inspect_command, review
+
+    for command in (*data_commands.COMMANDS, demo_command.demo, inspect_command, review):
+        cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:

@@ -49,8 +49,10 @@ def _table(decl: Table) -> str:
 
 def render() -> str:
     identity = ", ".join(f"`{f}`" for f in IDENTITY_FIELDS)
+    from csqm.store.migrations import capability_tables
+
     groups: dict[str, list[Table]] = {}
-    for decl in TABLES:
+    for decl in (*TABLES, *capability_tables()):
         groups.setdefault(decl.group, []).append(decl)
     parts = [HEADER.format(identity=identity)]
     for group, tables in groups.items():

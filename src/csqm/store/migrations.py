@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from csqm.store import ddl
-from csqm.store.schema import TABLES
+from csqm.store.schema import TABLES, Table
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,26 @@ def _v1(dialect: ddl.Dialect) -> list[str]:
     return out
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "create the omni-channel data model", _v1),)
+def capability_tables() -> tuple[Table, ...]:
+    """Tables declared by capabilities (inspection results, reviews) next to their code."""
+    from csqm.inspection.review.tables import REVIEW_TABLES
+    from csqm.inspection.tables import INSPECTION_TABLES
+
+    return (*INSPECTION_TABLES, *REVIEW_TABLES)
+
+
+def _v2(dialect: ddl.Dialect) -> list[str]:
+    out: list[str] = []
+    for table in capability_tables():
+        out.append(ddl.create_table(table, dialect))
+        out.extend(ddl.create_indexes(table))
+    return out
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "create the omni-channel data model", _v1),
+    Migration(2, "inspection results, findings, rules, feedback and review tables", _v2),
+)
 
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,55 @@
+"""What `csqm demo` prints after loading: inspection results and where the planted problems show."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from csqm.cli.progress import console, row_counter
+from csqm.inspection import inspect
+from csqm.inspection.kpis import KPIS, kpi_values
+from csqm.store import Store
+
+_BY_TEAM = """
+SELECT i."team_id" AS team,
+       count(*) AS conversations,
+       avg(r."score") AS qa_score,
+       avg(CASE WHEN EXISTS (SELECT 1 FROM "inspection_findings" f
+                             WHERE f."interaction_id" = r."interaction_id" AND f."category" = 'forbidden')
+           THEN 1.0 ELSE 0.0 END) AS forbidden_share
+FROM "inspection_results" r JOIN "interactions" i ON i."interaction_id" = r."interaction_id"
+WHERE r."score" IS NOT NULL AND i."team_id" IS NOT NULL
+GROUP BY i."team_id" ORDER BY forbidden_share DESC, team
+"""
+
+
+def inspection_section(store: Store) -> None:
+    """Inspect every conversation, then show the QA KPIs and the forbidden-phrase share per team."""
+    total = store.count("interactions")
+    with row_counter("inspect conversations", total) as advance:
+        done = [0]
+
+        def report(n: int, _total: int) -> None:
+            advance(n - done[0])
+            done[0] = n
+
+        summary = inspect(store, progress=report)
+    console.print(
+        f"Inspected {summary.inspected:,} conversations ({summary.up_to_date:,} already up to date): "
+        f"{summary.findings:,} findings, {summary.fatal:,} fatal, in {summary.seconds:.1f} s"
+    )
+    values = kpi_values(store)
+    kpis = Table(title="Inspection KPIs (质检指标)")
+    for name in ("KPI", "指标", "value"):
+        kpis.add_column(name, justify="right" if name == "value" else "left")
+    for kpi in KPIS:
+        value = values.get(kpi.id)
+        shown = "—" if value is None else (f"{value:.1f}" if kpi.id == "qa_score_avg" else f"{value:.1%}")
+        kpis.add_row(kpi.name_en, kpi.name_zh, shown)
+    console.print(kpis)
+    teams = store.query(_BY_TEAM)
+    table = Table(title="Forbidden phrases by team (禁用语, planted: team T05)")
+    for name in ("team", "conversations", "QA score", "with forbidden phrases"):
+        table.add_column(name, justify="left" if name == "team" else "right")
+    for team, n, score, share in teams.itertuples(index=False):
+        table.add_row(str(team), f"{int(n):,}", f"{float(score):.1f}", f"{float(share):.1%}")
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Detector kinds: small classes behind one ``detect`` method (see :mod:`.base`)."""

@@ -1,0 +1,234 @@
+"""What a rule looks for in text: phrases and/or a regular expression, with negation and exceptions.
+
+All phrases of all rules are searched in one pass (:class:`PhraseIndex`, one Aho-Corasick automaton
+over the UTF-8 bytes of every turn of a batch back to back), so adding a rule costs almost nothing.
+Matching ignores ASCII case. Offsets are characters inside the turn's masked text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick_rs
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from csqm.inspection.batch import Batch
+
+_SHIFT = np.int64(1 << 32)
+
+
+class Terms(BaseModel):
+    """Phrases (any of) and/or a regex. A hit preceded by a ``negations`` cue within
+    ``negation_window`` characters (e.g. 不是 before 骗你) or inside an ``exceptions`` phrase is ignored.
+    ``prefilter``: literals every regex match contains; only turns with one are searched (fast)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phrases: tuple[str, ...] = ()
+    regex: str | None = None
+    prefilter: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    negation_window: int = Field(4, ge=0, le=50)
+    exceptions: tuple[str, ...] = ()
+
+    @field_validator("phrases", "prefilter", "negations", "exceptions")
+    @classmethod
+    def _no_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.strip() for p in value):
+            raise ValueError("phrases must not be empty")
+        return tuple(p.strip() for p in value)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+        if compiled.fullmatch(""):
+            raise ValueError("the regular expression matches the empty string")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Terms:
+        if not self.phrases and not self.regex:
+            raise ValueError("give phrases, a regex, or both")
+        return self
+
+    def literals(self) -> set[str]:
+        """Every literal the phrase index must search for these terms."""
+        return {p.lower() for p in (*self.phrases, *self.prefilter, *self.negations, *self.exceptions)}
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Matches in a batch: turn index, character span, and which phrase (-1 for the regex)."""
+
+    turn: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    term: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Hits:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z, z, z)
+
+    def __len__(self) -> int:
+        return len(self.turn)
+
+    def where(self, keep: np.ndarray) -> Hits:
+        return Hits(self.turn[keep], self.start[keep], self.end[keep], self.term[keep])
+
+    def sorted(self) -> Hits:
+        order = np.lexsort((self.start, self.turn))
+        return self.where(order)
+
+    @classmethod
+    def concat(cls, parts: Iterable[Hits]) -> Hits:
+        items = [p for p in parts if len(p)]
+        if not items:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in items]) for f in ("turn", "start", "end", "term")))
+
+
+class PhraseIndex:
+    """One automaton over every literal of every rule; searched once per batch."""
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.patterns = sorted({lit for lit in literals if lit})
+        self.ids = {p: i for i, p in enumerate(self.patterns)}
+        # Latin phrases match whole words only ("sue" is not in "issue"); CJK has no word boundaries.
+        self.left = np.array([p[0].isascii() and p[0].isalnum() for p in self.patterns], dtype=bool)
+        self.right = np.array([p[-1].isascii() and p[-1].isalnum() for p in self.patterns], dtype=bool)
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(self.patterns, implementation=ahocorasick_rs.Implementation.DFA)
+            if self.patterns
+            else None
+        )
+
+    def search(self, batch: Batch) -> PhraseHits:
+        """All phrase occurrences in ``batch`` (overlapping ones included)."""
+        if self._automaton is None or batch.n_turns == 0:
+            return PhraseHits(batch, np.zeros((0, 3), dtype=np.int64))
+        found = self._automaton.find_matches_as_indexes(batch.joined, overlapping=True)
+        raw = np.array(found, dtype=np.int64).reshape(-1, 3)
+        return PhraseHits(batch, raw, self)
+
+
+class PhraseHits:
+    """The phrase index's matches in one batch, grouped by phrase for quick selection."""
+
+    def __init__(self, batch: Batch, raw: np.ndarray, index: PhraseIndex | None = None) -> None:
+        self.batch = batch
+        starts = batch.char_starts
+        turn = np.searchsorted(starts, raw[:, 1], side="right") - 1
+        inside = raw[:, 2] <= starts[turn + 1]  # never across two turns
+        raw, turn = raw[inside], turn[inside]
+        if index is not None and len(raw):
+            keep = _whole_words(batch.joined, raw, starts[turn], starts[turn + 1], index)
+            raw, turn = raw[keep], turn[keep]
+        order = np.argsort(raw[:, 0], kind="stable")
+        self._pattern = raw[order, 0]
+        self._turn = turn[order]
+        self._start = raw[order, 1] - starts[self._turn]
+        self._end = raw[order, 2] - starts[self._turn]
+
+    def of(self, index: PhraseIndex, phrases: Iterable[str]) -> Hits:
+        """Hits of ``phrases`` (``term`` = position in ``phrases``), in character offsets."""
+        wanted = [index.ids[p.lower()] for p in phrases]
+        if not wanted or not len(self._pattern):
+            return Hits.empty()
+        lo = np.searchsorted(self._pattern, wanted, side="left")
+        hi = np.searchsorted(self._pattern, wanted, side="right")
+        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+        if not len(take):
+            return Hits.empty()
+        term = np.repeat(np.arange(len(wanted)), hi - lo)
+        return Hits(self._turn[take], self._start[take], self._end[take], term)
+
+
+def _whole_words(text: str, raw: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: PhraseIndex) -> np.ndarray:
+    """Hits of Latin phrases not glued to a letter or digit on either side."""
+    keep = np.ones(len(raw), dtype=bool)
+    for i in np.flatnonzero(index.left[raw[:, 0]] | index.right[raw[:, 0]]).tolist():
+        p, s, e = raw[i]
+        glued_left = index.left[p] and s > lo[i] and _is_word(text[s - 1])
+        glued_right = index.right[p] and e < hi[i] and _is_word(text[e])
+        keep[i] = not (glued_left or glued_right)
+    return keep
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray) -> Hits:
+    """Hits of ``terms`` in the turns where ``turns`` (a boolean mask) holds, negations applied."""
+    found = hits.of(index, terms.phrases)
+    found = found.where(turns[found.turn])
+    if terms.regex:
+        found = Hits.concat([found, _regex_hits(terms, index, hits, turns)])
+    if terms.negations and len(found):
+        found = found.where(~_negated(found, hits.of(index, terms.negations), terms.negation_window))
+    if terms.exceptions and len(found):
+        found = found.where(~_covered(found, hits.of(index, terms.exceptions)))
+    return _leftmost_longest(found)
+
+
+def _leftmost_longest(found: Hits) -> Hits:
+    """Drop hits overlapping an earlier (or, at the same start, longer) hit of the same turn:
+    "这不归我管" is one finding, not two with "不归我管"."""
+    if len(found) < 2:
+        return found.sorted()
+    found = found.where(np.lexsort((-found.end, found.start, found.turn)))
+    reach = np.maximum.accumulate(found.turn * _SHIFT + found.end)
+    keep = np.ones(len(found), dtype=bool)
+    keep[1:] = reach[:-1] <= found.turn[1:] * _SHIFT + found.start[1:]
+    return found.where(keep)
+
+
+def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray) -> Hits:
+    batch = hits.batch
+    if terms.prefilter:
+        candidates = np.unique(hits.of(index, terms.prefilter).turn)
+        candidates = candidates[turns[candidates]]
+    else:
+        candidates = np.flatnonzero(turns)
+    pattern = re.compile(terms.regex or "", re.IGNORECASE)
+    joined, starts = batch.joined, batch.char_starts
+    rows: list[tuple[int, int, int]] = []
+    for t in candidates.tolist():
+        text = joined[starts[t] : starts[t + 1]]
+        rows.extend((t, m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start())
+    if not rows:
+        return Hits.empty()
+    arr = np.array(rows, dtype=np.int64)
+    return Hits(arr[:, 0], arr[:, 1], arr[:, 2], np.full(len(arr), -1, dtype=np.int64))
+
+
+def _negated(found: Hits, cues: Hits, window: int) -> np.ndarray:
+    """Hits that a cue ends right before (within ``window`` characters, or touching)."""
+    if not len(cues):
+        return np.zeros(len(found), dtype=bool)
+    keys = np.sort(cues.turn * _SHIFT + cues.end)
+    at = found.turn * _SHIFT + found.start
+    lo = np.searchsorted(keys, at - window, side="left")
+    hi = np.searchsorted(keys, at, side="right")
+    return np.asarray(hi > lo)
+
+
+def _covered(found: Hits, spans: Hits) -> np.ndarray:
+    """Hits lying inside an exception phrase of the same turn."""
+    out = np.zeros(len(found), dtype=bool)
+    if not len(spans):
+        return out
+    for i in np.flatnonzero(np.isin(found.turn, spans.turn)).tolist():
+        same = spans.turn == found.turn[i]
+        out[i] = bool(np.any(same & (spans.start <= found.start[i]) & (spans.end >= found.end[i])))
+    return out
