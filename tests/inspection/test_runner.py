@@ -159,3 +159,35 @@ def test_kpis_are_simple_aggregates(store: Store) -> None:
     assert values["customer_thanks_share"] == pytest.approx(1 / 5)  # p1
     assert values["history_referenced_rate"] == pytest.approx(1 / 5)  # c1
     assert values["pseudo_satisfied_share"] == pytest.approx(2 / 3)  # s2 (comment), s3 (complaint) of s1-s3
+
+
+def test_reingesting_a_changed_transcript_reinspects_only_that_conversation(tmp_path, duck, settings):  # type: ignore[no-untyped-def]
+    from csqm.ingest import ingest_file
+    from csqm.inspection import inspect
+
+    header = "interaction_id,seq,speaker,text"
+    calls = tmp_path / "i.csv"
+    calls.write_text(
+        "interaction_id,channel,offered_at\nc1,chat,2026-01-05 09:00:00\nc2,chat,2026-01-05 10:00:00\n",
+        encoding="utf-8",
+    )
+    first = [
+        header,
+        "c1,1,agent,您好，请问有什么可以帮您",
+        "c1,2,customer,查物流",
+        "c2,1,agent,您好",
+        "c2,2,customer,谢谢",
+    ]
+    turns = tmp_path / "u.csv"
+    turns.write_text("\n".join(first) + "\n", encoding="utf-8")
+    ingest_file(calls, "interactions", store=duck, settings=settings)
+    ingest_file(turns, "utterances", store=duck, settings=settings)
+    assert inspect(duck, sentiment=False).inspected == 2
+    assert inspect(duck, sentiment=False).inspected == 0
+    changed = [*first[:2], "c1,2,agent,这不归我管，你自己看", *first[3:]]
+    turns.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    assert ingest_file(turns, "utterances", store=duck, settings=settings).updated == 1
+    again = inspect(duck, sentiment=False)
+    assert (again.inspected, again.up_to_date) == (1, 1)
+    categories = duck.query("SELECT category FROM inspection_findings WHERE interaction_id = 'c1'")["category"]
+    assert "forbidden" in set(categories)

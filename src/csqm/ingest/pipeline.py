@@ -260,6 +260,7 @@ class BatchIngest:
                     table(kind), self.stages[kind], columns=sorted(self.columns[kind])
                 )
                 counts.unchanged = staged - counts.inserted - counts.updated
+            self._invalidate_inspections()
             merged, conflicts = self.linker.commit(self.batch_id, self.kind or "")
             self.summary.customers_merged, self.summary.identity_conflicts = merged, conflicts
             self._write_quarantine()
@@ -270,6 +271,16 @@ class BatchIngest:
             path = self.settings.data_dir / "rejects" / f"{self.path.name}.{self.batch_id}.rejects.csv"
             write_rejects(path, self.problems)
             self.summary.rejects_file = path
+
+    def _invalidate_inspections(self) -> None:
+        """Conversations whose call record or transcript this batch inserted or changed lose their
+        inspection results, so the next `csqm inspect` checks them again."""
+        for kind in ("interactions", "utterances"):
+            if kind not in self.stages:
+                continue
+            touched = f'SELECT "interaction_id" FROM {ddl.quote(kind)} WHERE "batch_id" = ?'
+            for results in ("inspection_findings", "inspection_results"):
+                self.store.execute(f'DELETE FROM "{results}" WHERE "interaction_id" IN ({touched})', (self.batch_id,))
 
     def _write_quarantine(self) -> None:
         if not self.problems:
