@@ -52,17 +52,13 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 def _id_card(rng: random.Random) -> str:
     region = rng.choice(["110101", "440305", "310115"])
-    body = (
-        f"{region}{rng.randint(1950, 2005)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}{rng.randint(0, 999):03d}"
-    )
+    body = f"{region}{rng.randint(1950, 2005)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}{rng.randint(0, 999):03d}"
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
 
 
 def _card(rng: random.Random) -> str:
     digits = "6222" + "".join(rng.choice("0123456789") for _ in range(11))
-    total = sum(
-        (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d for i, d in enumerate(map(int, digits[::-1]))
-    )
+    total = sum((d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d for i, d in enumerate(map(int, digits[::-1])))
     return digits + str(-total % 10)
 
 

@@ -13,6 +13,8 @@ from csqm.cli.data_commands import summary_table
 from csqm.cli.demo_report import inspection_section
 from csqm.cli.progress import console, new_progress, stage_bars
 from csqm.ingest import canonical_files, ingest_file
+from csqm.metrics import kpi_summary
+from csqm.metrics.cli import kpi_summary_table
 
 
 @click.command()
@@ -60,4 +62,6 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
         console.print(f"  · {text}")
     console.rule("4. Inspect every conversation (100% 质检)")
     inspection_section(store)
+    console.rule("5. KPIs against targets (指标与目标)")
+    console.print(kpi_summary_table(kpi_summary(store, lang=lang)))
     console.print(f"Store: {store.url}")

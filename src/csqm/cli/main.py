@@ -74,8 +74,9 @@ def cli(ctx: click.Context, store_url: str | None, data_dir: Path | None, debug:
 
 def _register() -> None:
     from csqm.inspection.cli import inspect_command, review
+    from csqm.metrics.cli import metrics
 
-    for command in (*data_commands.COMMANDS, demo_command.demo, inspect_command, review):
+    for command in (*data_commands.COMMANDS, demo_command.demo, metrics, inspect_command, review):
         cli.add_command(command)
 
 

@@ -130,9 +130,7 @@ def load_pattern_file(path: Path, taken: set[str] | None = None) -> list[Pattern
             found.append((_line_of(root, loc), f"{_dotted(loc)}: {_message(err)}"))
     if found:
         found.sort(key=lambda item: item[0] or 0)
-        raise PatternFileError(
-            path, [f"{path}:{line}: {msg}" if line else f"{path}: {msg}" for line, msg in found]
-        )
+        raise PatternFileError(path, [f"{path}:{line}: {msg}" if line else f"{path}: {msg}" for line, msg in found])
     return specs
 
 

@@ -72,9 +72,7 @@ class Masker:
     plugin ones; with ``keep_raw`` :meth:`mask_identity` also returns the normalised clear value.
     """
 
-    def __init__(
-        self, secret: bytes, *, recognizers: list[Recognizer] | None = None, keep_raw: bool = False
-    ) -> None:
+    def __init__(self, secret: bytes, *, recognizers: list[Recognizer] | None = None, keep_raw: bool = False) -> None:
         if not secret:
             raise ValueError("the pseudonymisation secret must not be empty")
         self._secret = bytes(secret)

@@ -67,9 +67,7 @@ def _load_entry_points() -> None:
         try:
             provider = ep.load()
         except Exception as exc:
-            raise ConfigError(
-                f"The PII recognizer plugin {ep.name!r} ({ep.value}) cannot be loaded: {exc}"
-            ) from exc
+            raise ConfigError(f"The PII recognizer plugin {ep.name!r} ({ep.value}) cannot be loaded: {exc}") from exc
         if not callable(provider):
             raise ConfigError(f"The PII recognizer plugin {ep.name!r} ({ep.value}) is not callable.")
         register_provider(ep.name, provider)

@@ -57,6 +57,8 @@ class DuckDBStore(Store):
                 raise StoreBusyError(target, pid, _holder_command(pid) if pid else None) from None
             raise StoreError(f"Cannot open the store {target}: {message}") from exc
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        # DuckDB draws a progress bar on stdout for long queries, which corrupts CSV/JSON output.
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if self.path is not None:

@@ -1,0 +1,34 @@
+-- aht on duckdb, by week, 2026-01-01 … 2026-03-31 (Asia/Shanghai)
+-- params: datetime.datetime(2025, 12, 31, 16, 0), datetime.datetime(2026, 3, 31, 16, 0)
+WITH "combined" AS (
+  SELECT
+    "period",
+    SUM("x0" * CAST("x1" AND "x2" AND "x3" AND "x4" AS INT)) AS "m0",
+    SUM(CAST("x1" AND "x2" AND "x3" AND "x4" AS INT)) AS "m1"
+  FROM (
+    SELECT
+      CAST(DATE_TRUNC('WEEK', "t"."offered_at" + INTERVAL '480' MINUTE) AS TIMESTAMP) AS "period",
+      "t"."talk_seconds" + COALESCE("t"."hold_seconds", 0) + COALESCE("t"."acw_seconds", 0) AS "x0",
+      COALESCE("t"."direction", 'inbound') = 'inbound' AS "x1",
+      NOT "t"."answered_at" IS NULL AS "x2",
+      NOT COALESCE("t"."handled_by_bot", FALSE) AS "x3",
+      NOT "t"."talk_seconds" IS NULL AS "x4"
+    FROM "interactions" AS "t"
+    WHERE
+      "t"."offered_at" >= ? AND "t"."offered_at" < ?
+  ) AS "r"
+  GROUP BY
+    "period"
+)
+SELECT
+  "period",
+  CASE
+    WHEN COALESCE("m1", 0) <> 0
+    THEN CAST(COALESCE("m0", 0) AS DOUBLE) / COALESCE("m1", 0)
+  END AS "aht__value",
+  COALESCE("m0", 0) AS "aht__numerator",
+  COALESCE("m1", 0) AS "aht__denominator",
+  COALESCE("m1", 0) AS "aht__sample_size"
+FROM "combined"
+ORDER BY
+  "period"

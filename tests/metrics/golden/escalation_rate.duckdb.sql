@@ -1,0 +1,34 @@
+-- escalation_rate on duckdb, by week, 2026-01-01 … 2026-03-31 (Asia/Shanghai)
+-- params: datetime.datetime(2025, 12, 31, 16, 0), datetime.datetime(2026, 3, 31, 16, 0)
+WITH "combined" AS (
+  SELECT
+    "period",
+    SUM(CAST("x0" AND "x1" AND "x2" AND "x3" AND "x4" AS INT)) AS "m0",
+    SUM(CAST("x0" AND "x1" AND "x2" AND "x3" AS INT)) AS "m1"
+  FROM (
+    SELECT
+      CAST(DATE_TRUNC('WEEK', "t"."offered_at" + INTERVAL '480' MINUTE) AS TIMESTAMP) AS "period",
+      COALESCE("t"."direction", 'inbound') = 'inbound' AS "x0",
+      NOT "t"."answered_at" IS NULL AS "x1",
+      "t"."channel" <> 'bot' AS "x2",
+      NOT COALESCE("t"."handled_by_bot", FALSE) AS "x3",
+      COALESCE("t"."escalated", FALSE) AS "x4"
+    FROM "interactions" AS "t"
+    WHERE
+      "t"."offered_at" >= ? AND "t"."offered_at" < ?
+  ) AS "r"
+  GROUP BY
+    "period"
+)
+SELECT
+  "period",
+  CASE
+    WHEN COALESCE("m1", 0) <> 0
+    THEN CAST(COALESCE("m0", 0) AS DOUBLE) * 100.0 / COALESCE("m1", 0)
+  END AS "escalation_rate__value",
+  COALESCE("m0", 0) AS "escalation_rate__numerator",
+  COALESCE("m1", 0) AS "escalation_rate__denominator",
+  COALESCE("m1", 0) AS "escalation_rate__sample_size"
+FROM "combined"
+ORDER BY
+  "period"

@@ -1,0 +1,40 @@
+-- nps on postgres, by week, 2026-01-01 … 2026-03-31 (Asia/Shanghai)
+-- params: datetime.datetime(2025, 12, 31, 16, 0), datetime.datetime(2026, 3, 31, 16, 0)
+WITH "combined" AS (
+  SELECT
+    "period",
+    SUM(CAST("x0" AND "x1" AS INT)) AS "m0",
+    SUM(CAST("x0" AS INT)) AS "m1",
+    SUM(CAST("x0" AND "x2" AS INT)) AS "m2"
+  FROM (
+    SELECT
+      CAST(DATE_TRUNC('WEEK', "t"."sent_at" + INTERVAL '480 MINUTE') AS TIMESTAMP) AS "period",
+      NOT "t"."nps" IS NULL AS "x0",
+      "t"."nps" >= 9 AS "x1",
+      "t"."nps" <= 6 AS "x2"
+    FROM "surveys" AS "t"
+    WHERE
+      "t"."sent_at" >= ? AND "t"."sent_at" < ?
+  ) AS "r"
+  GROUP BY
+    "period"
+)
+SELECT
+  "period",
+  (
+    CASE
+      WHEN COALESCE("m1", 0) <> 0
+      THEN CAST(CAST(COALESCE("m0", 0) AS DOUBLE PRECISION) * 100.0 AS DOUBLE PRECISION) / COALESCE("m1", 0)
+    END
+  ) - (
+    CASE
+      WHEN COALESCE("m1", 0) <> 0
+      THEN CAST(CAST(COALESCE("m2", 0) AS DOUBLE PRECISION) * 100.0 AS DOUBLE PRECISION) / COALESCE("m1", 0)
+    END
+  ) AS "nps__value",
+  NULL AS "nps__numerator",
+  NULL AS "nps__denominator",
+  LEAST(COALESCE("m1", 0), COALESCE("m1", 0)) AS "nps__sample_size"
+FROM "combined"
+ORDER BY
+  "period"

@@ -1,0 +1,33 @@
+-- online_response_30s on duckdb, by week, 2026-01-01 … 2026-03-31 (Asia/Shanghai)
+-- params: datetime.datetime(2025, 12, 31, 16, 0), datetime.datetime(2026, 3, 31, 16, 0)
+WITH "combined" AS (
+  SELECT
+    "period",
+    SUM(CAST("x0" AND "x1" AND "x2" AND "x3" AS INT)) AS "m0",
+    SUM(CAST("x0" AND "x1" AND "x2" AS INT)) AS "m1"
+  FROM (
+    SELECT
+      CAST(DATE_TRUNC('WEEK', "t"."offered_at" + INTERVAL '480' MINUTE) AS TIMESTAMP) AS "period",
+      COALESCE("t"."direction", 'inbound') = 'inbound' AS "x0",
+      "t"."channel" IN ('chat', 'social') AS "x1",
+      NOT "t"."first_response_seconds" IS NULL OR NOT COALESCE("t"."abandoned", FALSE) AS "x2",
+      "t"."first_response_seconds" <= 30 AS "x3"
+    FROM "interactions" AS "t"
+    WHERE
+      "t"."offered_at" >= ? AND "t"."offered_at" < ?
+  ) AS "r"
+  GROUP BY
+    "period"
+)
+SELECT
+  "period",
+  CASE
+    WHEN COALESCE("m1", 0) <> 0
+    THEN CAST(COALESCE("m0", 0) AS DOUBLE) * 100.0 / COALESCE("m1", 0)
+  END AS "online_response_30s__value",
+  COALESCE("m0", 0) AS "online_response_30s__numerator",
+  COALESCE("m1", 0) AS "online_response_30s__denominator",
+  COALESCE("m1", 0) AS "online_response_30s__sample_size"
+FROM "combined"
+ORDER BY
+  "period"
