@@ -397,6 +397,39 @@ def repurchase(t: Tables, s: Slice) -> Result:
 STAFF_DIMENSIONS = {"agent", "team", "centre", "business_line"}
 ORDER_DIMENSIONS = {"product", "region", "business_line", "segment"}
 
+INSPECTION_CATEGORIES = {
+    "forbidden_phrase_rate": "forbidden",
+    "customer_thanks_share": "thanks",
+    "history_referenced_rate": "history",
+    "negative_emotion_share": "negative_emotion",
+}
+
+
+def inspection(t: Tables, ix: pd.DataFrame, sv: pd.DataFrame, s: Slice) -> Result:
+    """QA KPIs from the inspection tables, dated by the conversation's own offered_at."""
+    results = t["inspection_results"].drop(columns=["offered_at"])
+    results = results.merge(ix[["interaction_id", "offered_at", "segment", *CONTACT_DIMS]], on="interaction_id")
+    scored = dated(results[results["score"].notna()], "offered_at", s)
+    g = Groups(scored, s.keys())
+    every = pd.Series(True, index=scored.index)
+    out: Result = {
+        "qa_score_avg": ratio(g.sum(scored["score"], every), g.count(every), 1),
+        "qa_pass_rate": ratio(g.count(scored["passed"].fillna(False).astype(bool)), g.count(every), 100),
+        "qa_fatal_rate": ratio(g.count(scored["fatal_count"] > 0), g.count(every), 100),
+    }
+    findings = t["inspection_findings"]
+    for metric, category in INSPECTION_CATEGORIES.items():
+        with_category = set(findings.loc[findings["category"] == category, "interaction_id"])
+        out[metric] = ratio(g.count(scored["interaction_id"].isin(with_category)), g.count(every), 100)
+    feedback = t["inspection_feedback"]
+    negative = set(feedback.loc[feedback["negative"].fillna(False).astype(bool), "survey_id"])
+    complained = set(t["complaints"]["interaction_id"].dropna())
+    happy = sv[sv["csat"] >= 4]
+    gs = Groups(happy, s.keys())
+    pseudo = happy["survey_id"].isin(negative) | happy["interaction_id"].isin(complained)
+    out["pseudo_satisfied_share"] = ratio(gs.count(pseudo), gs.count(pd.Series(True, index=happy.index)), 100)
+    return out
+
 
 def kpis(t: Tables, s: Slice) -> pd.DataFrame:
     """Every KPI for the slice as rows ``metric, *keys, value`` (null keys as None)."""
@@ -408,6 +441,7 @@ def kpis(t: Tables, s: Slice) -> pd.DataFrame:
     )
     results: Result = {**efficiency(c, tk, s), **quality(c, tk, s), **compliance(tk, s)}
     results.update(surveys(dated(sv, "sent_at", s), s))
+    results.update(inspection(t, ix, dated(sv, "sent_at", s), s))
     results.update(complaints(dated(complaints_table(ix, t), "created_at", s), c, s))
     if set(s.by) <= STAFF_DIMENSIONS:
         results.update(workforce(t, s))

@@ -17,11 +17,13 @@ import pytest
 from csqm.metrics import compute_metrics
 from csqm.settings import Settings
 from csqm.store import Store, open_store
+from csqm.store.migrations import capability_tables
 from csqm.store.schema import TABLES
 from tests.conftest import PG_URL, ensure_postgres
 from tests.metrics.helpers import d
 from tests.metrics.reference import Slice, kpis
 
+ALL_TABLES = (*TABLES, *capability_tables())
 RANGE = {"start": d("2026-01-05"), "end": d("2026-02-01")}
 SLICES = [
     Slice(**RANGE),
@@ -35,12 +37,14 @@ SLICES = [
 def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     from csqm.generate import generate
     from csqm.ingest import ingest_directory
+    from csqm.inspection import inspect
 
     root = tmp_path_factory.mktemp("differential")
     generate(root / "in", interactions=3000, seed=11, weeks=4)
     settings = Settings(data_dir=root / "data", secret="differential-secret-0123")
     store = open_store(settings=settings)
     ingest_directory(root / "in", store=store, settings=settings)
+    inspect(store)
     yield store
     store.close()
 
@@ -49,7 +53,7 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def pg(duck: Store) -> Iterator[Store]:
     ensure_postgres()
     store = open_store(f"{PG_URL}?schema=csqm_diff_{uuid.uuid4().hex[:8]}", settings=Settings(data_dir=Path("/tmp")))
-    for decl in TABLES:
+    for decl in ALL_TABLES:
         data = duck.con.sql(f'SELECT * FROM "{decl.name}"').to_arrow_table()  # type: ignore[attr-defined]
         store.load_arrow(decl.name, data)
     yield store
@@ -59,7 +63,7 @@ def pg(duck: Store) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def tables(duck: Store) -> dict[str, pd.DataFrame]:
-    return {decl.name: duck.query(f'SELECT * FROM "{decl.name}"') for decl in TABLES}
+    return {decl.name: duck.query(f'SELECT * FROM "{decl.name}"') for decl in ALL_TABLES}
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from rich.table import Table
 
 from csqm.cli.progress import console, row_counter
 from csqm.inspection import inspect
-from csqm.inspection.kpis import KPIS, kpi_values
 from csqm.store import Store
 
 _BY_TEAM = """
@@ -23,7 +22,8 @@ GROUP BY i."team_id" ORDER BY forbidden_share DESC, team
 
 
 def inspection_section(store: Store) -> None:
-    """Inspect every conversation, then show the QA KPIs and the forbidden-phrase share per team."""
+    """Inspect every conversation, then show the forbidden-phrase share per team (the QA KPIs appear
+    with every other KPI in the catalogue summary)."""
     total = store.count("interactions")
     with row_counter("inspect conversations", total) as advance:
         done = [0]
@@ -37,15 +37,6 @@ def inspection_section(store: Store) -> None:
         f"Inspected {summary.inspected:,} conversations ({summary.up_to_date:,} already up to date): "
         f"{summary.findings:,} findings, {summary.fatal:,} fatal, in {summary.seconds:.1f} s"
     )
-    values = kpi_values(store)
-    kpis = Table(title="Inspection KPIs (质检指标)")
-    for name in ("KPI", "指标", "value"):
-        kpis.add_column(name, justify="right" if name == "value" else "left")
-    for kpi in KPIS:
-        value = values.get(kpi.id)
-        shown = "—" if value is None else (f"{value:.1f}" if kpi.id == "qa_score_avg" else f"{value:.1%}")
-        kpis.add_row(kpi.name_en, kpi.name_zh, shown)
-    console.print(kpis)
     teams = store.query(_BY_TEAM)
     table = Table(title="Forbidden phrases by team (禁用语, planted: team T05)")
     for name in ("team", "conversations", "QA score", "with forbidden phrases"):

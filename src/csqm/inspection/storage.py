@@ -75,6 +75,11 @@ def replace(store: Store, ids: list[str], results: pa.Table, findings: pa.Table)
         )
     store.load_arrow(INSPECTION_RESULTS.name, results)
     store.load_arrow(INSPECTION_FINDINGS.name, findings)
+    store.execute(
+        'UPDATE "inspection_results" SET "offered_at" = i."offered_at" FROM "interactions" i '
+        'WHERE i."interaction_id" = "inspection_results"."interaction_id" '
+        f'AND "inspection_results"."interaction_id" IN (SELECT "interaction_id" FROM "{_IDS.name}")'
+    )
 
 
 def masked(values: np.ndarray, valid: np.ndarray, type_: pa.DataType) -> pa.Array:

@@ -38,6 +38,12 @@ INSPECTION_RESULTS = Table(
         _c("finding_count", "int", "All findings, informational ones included.", unit="count", minimum=0),
         _c("deduction_total", "float", "Points deducted by non-fatal findings.", unit="score", minimum=0),
         _c("inspected_at", "timestamp", "When it was inspected (UTC).", unit="UTC"),
+        _c(
+            "offered_at",
+            "timestamp",
+            "When the conversation started (UTC), copied from interactions so QA KPIs date by conversation.",
+            unit="UTC",
+        ),
     ),
     key=("interaction_id",),
     group="outcomes",

@@ -14,6 +14,7 @@ A source is one table of ``csqm.store.schema`` plus:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -29,7 +30,8 @@ from csqm.metrics.computed import (
     secs,
     wait_seconds,
 )
-from csqm.store.schema import BUSINESS_LINES, CHANNELS, table
+from csqm.metrics.engines import Engine
+from csqm.store.schema import BUSINESS_LINES, CHANNELS, TABLES_BY_NAME, table
 
 #: Dimensions a result can be broken down or filtered by, with their meaning.
 DIMENSIONS: dict[str, str] = {
@@ -73,7 +75,11 @@ class Source:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return table(self.name).column_names
+        if self.name in TABLES_BY_NAME:
+            return table(self.name).column_names
+        from csqm.store.migrations import capability_tables
+
+        return next(t.column_names for t in capability_tables() if t.name == self.name)
 
     def dimension(self, name: str) -> tuple[str, str]:
         """(alias, column) of a dimension; KeyError when this source cannot reach it."""
@@ -95,6 +101,7 @@ def _contact_partition() -> list[exp.Expr]:
 _TEAMS = Join("teams", "team_id", "t", "team_id")
 _CUSTOMERS = Join("customers", "customer_id", "t", "customer_id")
 _CONTACT = Join("interactions", "interaction_id", "t", "interaction_id")
+_CUSTOMERS_OF_CONTACT = Join("customers", "customer_id", "ix", "customer_id")
 
 _CONTACT_DIMS = {
     "team": ("ix", "team_id"),
@@ -115,6 +122,46 @@ _STAFF_DIMS = {
     "team": ("ag", "team_id"),
     "centre": ("tm", "centre_id"),
     "business_line": ("tm", "business_line"),
+}
+
+
+def _has_finding(category: str) -> Callable[[Engine], exp.Expr]:
+    """True when the inspected conversation has a finding of rule category ``category``."""
+
+    def build(_: Engine) -> exp.Expr:
+        findings = exp.select(exp.Literal.number(1)).from_(exp.to_table("inspection_findings").as_("f"))
+        same = exp.EQ(this=exp.column("interaction_id", "f"), expression=col("interaction_id"))
+        kind = exp.EQ(this=exp.column("category", "f"), expression=exp.Literal.string(category))
+        return exp.Exists(this=findings.where(exp.and_(same, kind)))
+
+    return build
+
+
+def _pseudo_satisfied(_: Engine) -> exp.Expr:
+    """The survey's comment was judged negative, or its conversation drew a complaint."""
+    negative = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.to_table("inspection_feedback").as_("b"))
+        .where(
+            exp.and_(
+                exp.EQ(this=exp.column("survey_id", "b"), expression=col("survey_id")),
+                exp.column("negative", "b"),
+            )
+        )
+    )
+    complained = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.to_table("complaints").as_("c"))
+        .where(exp.EQ(this=exp.column("interaction_id", "c"), expression=col("interaction_id")))
+    )
+    return exp.or_(exp.Exists(this=negative), exp.Exists(this=complained))
+
+
+_CATEGORIES = {
+    "has_forbidden": "forbidden",
+    "has_thanks": "thanks",
+    "has_history": "history",
+    "has_negative_emotion": "negative_emotion",
 }
 
 SOURCES: dict[str, Source] = {
@@ -183,6 +230,24 @@ SOURCES: dict[str, Source] = {
             time="sent_at",
             joins={"ix": _CONTACT, "tmx": Join("teams", "team_id", "ix", "team_id"), "cu": _CUSTOMERS},
             dimensions={**_CONTACT_DIMS, "segment": ("cu", "segment")},
+            computed={
+                "pseudo_satisfied": Computed(
+                    "The comment was judged negative by inspection, or the surveyed contact drew a complaint.",
+                    _pseudo_satisfied,
+                )
+            },
+        ),
+        Source(
+            "inspection_results",
+            "Automatically inspected conversations, dated by the conversation's offered_at; dimensions "
+            "are those of the conversation.",
+            time="offered_at",
+            joins={"ix": _CONTACT, "tmx": Join("teams", "team_id", "ix", "team_id"), "cu": _CUSTOMERS_OF_CONTACT},
+            dimensions={**_CONTACT_DIMS, "segment": ("cu", "segment")},
+            computed={
+                name: Computed(f"The conversation has a finding of rule category '{cat}'.", _has_finding(cat))
+                for name, cat in _CATEGORIES.items()
+            },
         ),
         Source(
             "complaints",

@@ -46,9 +46,16 @@ def _v2(dialect: ddl.Dialect) -> list[str]:
     return out
 
 
+def _v3(dialect: ddl.Dialect) -> list[str]:
+    from csqm.inspection.tables import INSPECTION_RESULTS
+
+    return [ddl.add_column(INSPECTION_RESULTS, INSPECTION_RESULTS.column("offered_at"), dialect)]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the omni-channel data model", _v1),
     Migration(2, "inspection results, findings, rules, feedback and review tables", _v2),
+    Migration(3, "inspection_results.offered_at, so QA KPIs date by conversation", _v3),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,31 @@
+-- qa_score_avg on duckdb, by week, 2026-01-01 … 2026-03-31 (Asia/Shanghai)
+-- params: datetime.datetime(2025, 12, 31, 16, 0), datetime.datetime(2026, 3, 31, 16, 0)
+WITH "combined" AS (
+  SELECT
+    "period",
+    SUM("x0" * CAST("x1" AS INT)) AS "m0",
+    SUM(CAST("x1" AS INT)) AS "m1"
+  FROM (
+    SELECT
+      CAST(DATE_TRUNC('WEEK', "t"."offered_at" + INTERVAL '480' MINUTE) AS TIMESTAMP) AS "period",
+      "t"."score" AS "x0",
+      NOT "t"."score" IS NULL AS "x1"
+    FROM "inspection_results" AS "t"
+    WHERE
+      "t"."offered_at" >= ? AND "t"."offered_at" < ?
+  ) AS "r"
+  GROUP BY
+    "period"
+)
+SELECT
+  "period",
+  CASE
+    WHEN COALESCE("m1", 0) <> 0
+    THEN CAST(COALESCE("m0", 0) AS DOUBLE) / COALESCE("m1", 0)
+  END AS "qa_score_avg__value",
+  COALESCE("m0", 0) AS "qa_score_avg__numerator",
+  COALESCE("m1", 0) AS "qa_score_avg__denominator",
+  COALESCE("m1", 0) AS "qa_score_avg__sample_size"
+FROM "combined"
+ORDER BY
+  "period"
