@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pytest
 
+from csqm.ingest.stage import ARROW_TYPES
 from csqm.metrics import Catalogue, compute_metrics, default_catalogue
 from csqm.store import Store
-from csqm.store.schema import table
-
-ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-_ARROW = {
-    "text": pa.string(),
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-}
+from csqm.store.migrations import declared_table
 
 Row = dict[str, Any]
 
@@ -36,11 +21,11 @@ def insert(store: Store, name: str, rows: list[Row]) -> None:
     """Append rows (dicts of column → value; missing columns are null) to a store table."""
     if not rows:
         return
-    decl = table(name)
+    decl = declared_table(name)
     names = [c.name for c in decl.columns if any(c.name in r for r in rows)]
     unknown = {k for r in rows for k in r} - set(decl.column_names)
     assert not unknown, f"{name} has no column(s) {unknown}"
-    arrays = {n: pa.array([r.get(n) for r in rows], type=_ARROW[decl.column(n).type]) for n in names}
+    arrays = {n: pa.array([r.get(n) for r in rows], type=ARROW_TYPES[decl.column(n).type]) for n in names}
     store.load_arrow(name, pa.table(arrays))
 
 
@@ -79,16 +64,6 @@ def ts(text: str) -> datetime:
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def shared_data(*parts: str) -> Path:
-    """A path in ../shared/data; skips outside CI when a user's clone has no ../shared."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"CI must have {path} (../shared/data)")
-        pytest.skip(f"{path} not present (a user's clone has no ../shared)")
-    return path
 
 
 def assert_values(got: dict[str, float | None], expected: dict[str, float | None]) -> None:

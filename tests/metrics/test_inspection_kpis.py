@@ -5,29 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
-from csqm.inspection.tables import INSPECTION_FEEDBACK, INSPECTION_FINDINGS, INSPECTION_RESULTS
 from csqm.metrics import compute_metrics
 from csqm.store import Store
-from csqm.store.schema import Table
-from tests.metrics.helpers import assert_values, by_metric, d, load, ts, values
+from tests.metrics.helpers import assert_values, by_metric, d, insert, load, ts, values
 
 T0 = ts("2026-03-02 02:00")
-_TYPES = {
-    "text": pa.string(),
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-}
-
-
-def _insert(store: Store, decl: Table, rows: list[dict[str, Any]]) -> None:
-    names = [c.name for c in decl.columns if any(c.name in r for r in rows)]
-    arrays = {n: pa.array([r.get(n) for r in rows], type=_TYPES[decl.column(n).type]) for n in names}
-    store.load_arrow(decl.name, pa.table(arrays))
 
 
 def _result(iid: str, score: float | None, passed: bool | None, fatal: int) -> dict[str, Any]:
@@ -68,9 +52,9 @@ def loaded(store: Store) -> Store:
             "complaints": [{"complaint_id": "k1", "interaction_id": "c2", "created_at": T0}],
         },
     )
-    _insert(
+    insert(
         store,
-        INSPECTION_RESULTS,
+        "inspection_results",
         [
             _result("c1", 100, True, 0),
             _result("c2", 80, False, 0),
@@ -78,9 +62,9 @@ def loaded(store: Store) -> Store:
             _result("c4", None, None, 0),
         ],
     )
-    _insert(
+    insert(
         store,
-        INSPECTION_FINDINGS,
+        "inspection_findings",
         [
             _finding("c1", 1, "thanks"),
             _finding("c1", 2, "history"),
@@ -91,9 +75,9 @@ def loaded(store: Store) -> Store:
             _finding("c4", 1, "forbidden"),  # unscored conversation: not in any denominator
         ],
     )
-    _insert(
+    insert(
         store,
-        INSPECTION_FEEDBACK,
+        "inspection_feedback",
         [
             {"survey_id": "s1", "interaction_id": "c1", "negative": True},
             {"survey_id": "s5", "interaction_id": "c3", "negative": False},

@@ -13,7 +13,7 @@ from csqm.ingest import ingest_file
 from csqm.metrics import compute_metrics
 from csqm.settings import Settings
 from csqm.store import Store
-from tests.metrics.helpers import shared_data
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.shared_data
 

@@ -8,7 +8,8 @@ import pyarrow as pa
 
 from csqm.store.schema import Table
 
-_ARROW = {
+#: The Arrow type of each column type of the data model.
+ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
     "int": pa.int64(),
     "float": pa.float64(),
@@ -34,7 +35,7 @@ def to_arrow(table: Table, frame: pd.DataFrame, row_numbers: np.ndarray, batch_i
     arrays, names = [], []
     for col in table.columns:
         if col.name in frame.columns:
-            arrays.append(_array(frame[col.name], _ARROW[col.type]))
+            arrays.append(_array(frame[col.name], ARROW_TYPES[col.type]))
             names.append(col.name)
     if "batch_id" in table.column_names and "batch_id" not in frame.columns:
         arrays.append(pa.array([batch_id] * len(frame), type=pa.string()))

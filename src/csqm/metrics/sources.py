@@ -31,7 +31,7 @@ from csqm.metrics.computed import (
     wait_seconds,
 )
 from csqm.metrics.engines import Engine
-from csqm.store.schema import BUSINESS_LINES, CHANNELS, TABLES_BY_NAME, table
+from csqm.store.schema import BUSINESS_LINES, CHANNELS
 
 #: Dimensions a result can be broken down or filtered by, with their meaning.
 DIMENSIONS: dict[str, str] = {
@@ -75,11 +75,9 @@ class Source:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        if self.name in TABLES_BY_NAME:
-            return table(self.name).column_names
-        from csqm.store.migrations import capability_tables
+        from csqm.store.migrations import declared_table
 
-        return next(t.column_names for t in capability_tables() if t.name == self.name)
+        return declared_table(self.name).column_names
 
     def dimension(self, name: str) -> tuple[str, str]:
         """(alias, column) of a dimension; KeyError when this source cannot reach it."""

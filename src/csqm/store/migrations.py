@@ -38,6 +38,18 @@ def capability_tables() -> tuple[Table, ...]:
     return (*INSPECTION_TABLES, *REVIEW_TABLES)
 
 
+def declared_table(name: str) -> Table:
+    """The declaration of any table the store holds: the data model's or a capability's."""
+    from csqm.store.schema import TABLES_BY_NAME
+
+    if name in TABLES_BY_NAME:
+        return TABLES_BY_NAME[name]
+    for decl in capability_tables():
+        if decl.name == name:
+            return decl
+    raise KeyError(f"unknown table {name!r}")
+
+
 def _v2(dialect: ddl.Dialect) -> list[str]:
     out: list[str] = []
     for table in capability_tables():
