@@ -75,8 +75,10 @@ def cli(ctx: click.Context, store_url: str | None, data_dir: Path | None, debug:
 def _register() -> None:
     from csqm.inspection.cli import inspect_command, review
     from csqm.metrics.cli import metrics
+    from csqm.web.cli import serve, users
 
-    for command in (*data_commands.COMMANDS, demo_command.demo, metrics, inspect_command, review):
+    commands = (*data_commands.COMMANDS, demo_command.demo, metrics, inspect_command, review, serve, users)
+    for command in commands:
         cli.add_command(command)
 
 

@@ -1,0 +1,98 @@
+"""The application factory: ``create_app(settings)`` builds the API; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from csqm.errors import ConfigError, CsqmError, StoreError
+from csqm.metrics import MetricQueryError, load_catalogue, user_dir_from_env
+from csqm.settings import Settings
+from csqm.store import Store, open_store
+from csqm.web.deps import AppState
+from csqm.web.errors import BadParameterError, NotFoundError
+from csqm.web.routes import api_router
+from csqm.web.tables import ensure_tables
+
+log = logging.getLogger(__name__)
+
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (NotFoundError, 404),
+    (BadParameterError, 400),
+    (MetricQueryError, 400),
+    (ConfigError, 400),
+    (StoreError, 503),
+)
+_PLAIN = {404: "There is no such endpoint.", 405: "That method is not allowed on this endpoint."}
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """Build the API on ``store`` (default: open the settings' store; it is then closed on shutdown)."""
+    owned = store is None
+    opened = store if store is not None else open_store(settings=settings)
+    ensure_tables(opened)
+    state = AppState(settings=settings, store=opened, catalogue=load_catalogue(user_dir_from_env()))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            opened.close()
+
+    app = FastAPI(
+        title="CSQM API",
+        version="1",
+        description="Customer Service Quality Monitor: KPIs, organisation and conversations.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.csqm = state
+    app.include_router(api_router())
+    _install_error_handlers(app)
+    return app
+
+
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "The request is invalid."
+    first = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+    return f"Invalid parameter {where!r}: {first.get('msg', 'invalid value')}."
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        message = str(exc.detail) if exc.detail else "Request failed."
+        if message in ("Not Found", "Method Not Allowed"):
+            message = _PLAIN[exc.status_code]
+        return _error(exc.status_code, message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(CsqmError)
+    async def _csqm(request: Request, exc: CsqmError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+        message = " ".join(str(exc).split())
+        message = message if message.endswith((".", "?", "!", "。")) else message + "."
+        return _error(status, message if status < 500 else "The store cannot be used right now; try again.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return _error(500, "Internal error; the server log has the details.")

@@ -1,0 +1,150 @@
+"""Users, API tokens and the audit log (service layer: no HTTP here).
+
+Tokens are 32 random bytes (URL-safe); only their SHA-256 is stored, which is enough for a secret
+of that entropy. Passwords, when set, are hashed with argon2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from csqm.errors import ConfigError
+from csqm.store import Store
+from csqm.web.tables import ROLES
+
+Role = Literal["admin", "quality_manager", "team_lead", "agent", "auditor"]
+Outcome = Literal["allowed", "denied", "not_found"]
+
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user a request acts for, with the scope their role limits them to."""
+
+    username: str
+    role: Role
+    team_id: str | None = None
+    agent_id: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    store: Store,
+    *,
+    username: str,
+    role: Role,
+    team_id: str | None = None,
+    agent_id: str | None = None,
+    password: str | None = None,
+) -> Principal:
+    """Create a user; team leads need ``team_id``, agents ``agent_id`` (their team is looked up)."""
+    if role not in ROLES:
+        raise ConfigError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
+    if role == "team_lead" and not team_id:
+        raise ConfigError("A team lead needs the team they lead (team_id).")
+    if role == "agent":
+        if not agent_id:
+            raise ConfigError("An agent user needs their agent id (agent_id).")
+        team_id = team_id or store.scalar('SELECT "team_id" FROM "agents" WHERE "agent_id" = ?', (agent_id,))
+    if store.scalar('SELECT count(*) FROM "web_users" WHERE "username" = ?', (username,)):
+        raise ConfigError(f"The user {username!r} already exists.")
+    hashed = _HASHER.hash(password) if password else None
+    store.execute(
+        'INSERT INTO "web_users" VALUES (?, ?, ?, ?, ?, ?, ?)',
+        (username, role, team_id, agent_id, hashed, True, _now()),
+    )
+    return Principal(username, role, team_id, agent_id)
+
+
+def issue_token(store: Store, *, username: str, label: str = "") -> str:
+    """Issue an API token for ``username``; the token is returned once and never stored."""
+    if not store.scalar('SELECT count(*) FROM "web_users" WHERE "username" = ?', (username,)):
+        raise ConfigError(f"There is no user {username!r}.")
+    token = secrets.token_urlsafe(32)
+    store.execute(
+        'INSERT INTO "web_tokens" VALUES (?, ?, ?, ?, ?)',
+        (token_hash(token), username, label, _now(), None),
+    )
+    return token
+
+
+def create_user_with_token(
+    store: Store, *, username: str, role: Role, team_id: str | None = None, agent_id: str | None = None
+) -> tuple[Principal, str]:
+    """Create a user and issue their first API token (what ``csqm users add`` calls)."""
+    with store.transaction():
+        user = create_user(store, username=username, role=role, team_id=team_id, agent_id=agent_id)
+        token = issue_token(store, username=username, label="first token")
+    return user, token
+
+
+def revoke_tokens(store: Store, *, username: str) -> int:
+    """Revoke every valid token of ``username``; return how many."""
+    return store.execute(
+        'UPDATE "web_tokens" SET "revoked_at" = ? WHERE "username" = ? AND "revoked_at" IS NULL',
+        (_now(), username),
+    )
+
+
+def verify_password(store: Store, *, username: str, password: str) -> bool:
+    """True when ``password`` matches the user's argon2 hash (for the console login, later)."""
+    hashed = store.scalar('SELECT "password_hash" FROM "web_users" WHERE "username" = ?', (username,))
+    if not isinstance(hashed, str):
+        return False
+    try:
+        return _HASHER.verify(hashed, password)
+    except VerificationError:
+        return False
+
+
+def authenticate(store: Store, *, token: str) -> Principal | None:
+    """The active user owning a valid ``token``, or None; every attempt is audited."""
+    frame = store.query(
+        'SELECT u."username", u."role", u."team_id", u."agent_id" FROM "web_tokens" AS t '
+        'JOIN "web_users" AS u ON u."username" = t."username" '
+        'WHERE t."token_hash" = ? AND t."revoked_at" IS NULL AND u."active"',
+        (token_hash(token),),
+    )
+    if frame.empty:
+        record_audit(store, username=None, action="token_auth", outcome="denied", detail="Unknown or revoked token.")
+        return None
+    row = frame.iloc[0]
+    return Principal(
+        str(row["username"]),
+        row["role"],
+        None if row["team_id"] is None else str(row["team_id"]),
+        None if row["agent_id"] is None else str(row["agent_id"]),
+    )
+
+
+def record_audit(
+    store: Store,
+    *,
+    username: str | None,
+    action: str,
+    outcome: Outcome,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one event to the audit log."""
+    store.execute(
+        'INSERT INTO "web_audit" VALUES (?, ?, ?, ?, ?, ?, ?)',
+        (uuid.uuid4().hex, _now(), username, action, target, outcome, detail),
+    )

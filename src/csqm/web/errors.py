@@ -1,0 +1,33 @@
+"""Errors the web services raise; the app maps each to a status code and ``{"error": ...}``.
+
+Hierarchy::
+
+    CsqmError
+    └── WebError
+        ├── NotFoundError      404: missing, or outside the caller's scope (never a 403 that leaks)
+        └── BadParameterError  400: a parameter the service cannot use
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from csqm.errors import CsqmError
+
+
+class WebError(CsqmError):
+    """Base of the web services' errors."""
+
+
+class NotFoundError(WebError):
+    """The object does not exist, or the caller may not see it (indistinguishable on purpose)."""
+
+
+class BadParameterError(WebError):
+    """A request parameter the service cannot use."""
+
+
+def check_window(start: date | None, end: date | None) -> None:
+    """Refuse a date window that ends before it starts."""
+    if start is not None and end is not None and end < start:
+        raise BadParameterError(f"The period ends ({end}) before it starts ({start}); swap 'from' and 'to'.")

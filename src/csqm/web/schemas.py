@@ -1,0 +1,137 @@
+"""Response models of the REST API (``XPublic``: what a client may see)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ErrorPublic(BaseModel):
+    """Every error: one sentence a user can act on."""
+
+    error: str
+
+
+class NamesPublic(BaseModel):
+    zh: str
+    en: str
+
+
+class MetricPublic(BaseModel):
+    """One catalogue metric and its target."""
+
+    id: str
+    name: NamesPublic
+    dimension: str
+    unit: str
+    direction: str
+    target: float | None
+    warning: float | None
+    description: str
+
+
+class KpiRowPublic(BaseModel):
+    """One metric × period × breakdown value, with the target that applied and its status."""
+
+    metric: str
+    period: datetime | None = None
+    dims: dict[str, str | None] = Field(default_factory=dict)
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    sample_size: int | None
+    unit: str
+    direction: str
+    target: float | None
+    warning: float | None
+    status: str | None
+    version: int | None
+    definition_hash: str | None
+
+
+class KpiResultPublic(BaseModel):
+    rows: list[KpiRowPublic]
+    skipped: list[str] = Field(default_factory=list, description="Metrics left out of the default set.")
+
+
+class TeamPublic(BaseModel):
+    team_id: str
+    centre_id: str | None
+    name: str | None
+    business_line: str | None
+
+
+class AgentPublic(BaseModel):
+    agent_id: str
+    team_id: str | None
+    name: str | None
+    role: str | None
+
+
+class ConversationPublic(BaseModel):
+    """One interaction's headline facts."""
+
+    interaction_id: str
+    channel: str
+    direction: str | None
+    queue: str | None
+    agent_id: str | None
+    team_id: str | None
+    offered_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    talk_seconds: float | None
+    topic: str | None
+    resolved: bool | None
+    score: float | None = None
+    passed: bool | None = None
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationPublic]
+    total: int
+    page: int
+    page_size: int
+
+
+class TurnPublic(BaseModel):
+    """One transcript turn; the text is masked."""
+
+    seq: int
+    speaker: str
+    spoken_at: datetime | None
+    offset_seconds: float | None
+    text: str | None
+
+
+class FindingPublic(BaseModel):
+    finding_no: int
+    rule_id: str
+    detector: str | None
+    category: str | None
+    seq: int | None
+    span_start: int | None
+    span_end: int | None
+    evidence: str | None
+    severity: str | None
+    scorecard_item: str | None
+    deduction: float | None
+
+
+class InspectionPublic(BaseModel):
+    scorecard_id: str | None
+    score: float | None
+    passed: bool | None
+    fatal_count: int | None
+    finding_count: int | None
+    inspected_at: datetime | None
+
+
+class ConversationDetail(BaseModel):
+    """A conversation with its transcript, inspection result and findings (with spans)."""
+
+    conversation: ConversationPublic
+    turns: list[TurnPublic]
+    inspection: InspectionPublic | None
+    findings: list[FindingPublic]
