@@ -30,3 +30,21 @@ def test_users_add_rejects_an_unknown_role(tmp_path: Path) -> None:
     env = {"CSQM_DATA_DIR": str(tmp_path / "data"), "CSQM_SECRET": "users-secret-0123456789"}
     result = CliRunner().invoke(cli, ["users", "add", "li", "--role", "boss"], env=env)
     assert result.exit_code != 0 and "boss" in result.output
+
+
+def test_init_creates_the_first_admin_once(tmp_path: Path) -> None:
+    from csqm.store import open_store
+    from csqm.web.auth import verify_password
+
+    env = {"CSQM_DATA_DIR": str(tmp_path / "data"), "CSQM_SECRET": "users-secret-0123456789"}
+    first = CliRunner().invoke(cli, ["init"], env=env)
+    assert first.exit_code == 0, first.output
+    password = first.output.strip().splitlines()[-1].split("shown only now: ")[1]
+    again = CliRunner().invoke(cli, ["init"], env=env)
+    assert again.exit_code == 0 and "shown only now" not in again.output
+    settings = Settings(data_dir=tmp_path / "data", secret="users-secret-0123456789")
+    with open_store(settings=settings) as store:
+        stored = store.query('SELECT * FROM "web_users"').to_csv()
+        assert password not in stored
+        assert verify_password(store, username="admin", password=password)
+        assert not verify_password(store, username="admin", password=password + "x")

@@ -19,12 +19,20 @@ from csqm.store.schema import INGEST_KINDS, TABLES
 @click.command()
 @pass_app
 def init(app: AppContext) -> None:
-    """Create the store (or bring its schema up to date) and the pseudonymisation key."""
+    """Create the store (or bring its schema up to date), the pseudonymisation key and the first admin."""
+    from csqm.web.auth import ensure_first_admin
+    from csqm.web.tables import ensure_tables
+
     settings = app.settings
     settings.secret_key()
     store = app.store()
     applied = store.migrate()
     console.print(f"Store {store.url} is at schema version {LATEST}" + (f" (applied {applied})" if applied else ""))
+    ensure_tables(store)
+    first = ensure_first_admin(store)
+    if first:
+        username, password = first
+        click.echo(f"Created the first administrator {username!r}. Password, shown only now: {password}")
 
 
 def summary_table(summaries: list[IngestSummary]) -> Table:

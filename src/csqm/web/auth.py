@@ -95,6 +95,19 @@ def create_user_with_token(
     return user, token
 
 
+def ensure_first_admin(store: Store) -> tuple[str, str] | None:
+    """When no user exists yet, create ``admin`` with a generated password; return (username, password).
+
+    The password is returned once (``csqm init`` prints it) and only its argon2 hash is stored.
+    """
+    if store.scalar('SELECT count(*) FROM "web_users"'):
+        return None
+    password = secrets.token_urlsafe(18)
+    with store.transaction():
+        create_user(store, username="admin", role="admin", password=password)
+    return "admin", password
+
+
 def revoke_tokens(store: Store, *, username: str) -> int:
     """Revoke every valid token of ``username``; return how many."""
     return store.execute(
