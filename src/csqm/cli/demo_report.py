@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from csqm.cli.progress import console, row_counter
+from csqm.cli.progress import console, cumulative_bar
 from csqm.inspection import inspect
 from csqm.store import Store
 
@@ -25,13 +25,7 @@ def inspection_section(store: Store) -> None:
     """Inspect every conversation, then show the forbidden-phrase share per team (the QA KPIs appear
     with every other KPI in the catalogue summary)."""
     total = store.count("interactions")
-    with row_counter("inspect conversations", total) as advance:
-        done = [0]
-
-        def report(n: int, _total: int) -> None:
-            advance(n - done[0])
-            done[0] = n
-
+    with cumulative_bar("inspect conversations", total) as report:
         summary = inspect(store, progress=report)
     console.print(
         f"Inspected {summary.inspected:,} conversations ({summary.up_to_date:,} already up to date): "

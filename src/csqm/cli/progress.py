@@ -48,6 +48,19 @@ def stage_bars() -> Iterator[Callable[[str, int, int], None]]:
 
 
 @contextmanager
+def cumulative_bar(description: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A bar for work that reports ``(done so far, total)`` rather than increments."""
+    with row_counter(description, total) as advance:
+        done = [0]
+
+        def report(n: int, _total: int) -> None:
+            advance(n - done[0])
+            done[0] = n
+
+        yield report
+
+
+@contextmanager
 def row_counter(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """A bar (or counter when the total is unknown) advanced by the number of rows done."""
     with new_progress() as progress:

@@ -142,7 +142,7 @@ def _parse_one(value: str) -> pd.Timestamp | None:
     return pd.Timestamp(stamp).tz_convert("UTC")
 
 
-def as_date(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+def as_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Calendar dates (no zone conversion: a hire date is a local date)."""
     stamps, bad = as_timestamp(raw, "UTC")
     return stamps.dt.floor("D").astype("datetime64[us]"), bad

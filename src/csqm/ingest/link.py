@@ -111,7 +111,7 @@ class CustomerLinker:
         q = ddl.quote(name)
         self.store.execute(f'UPDATE {q} SET "customer_id" = r."new" FROM {REMAP} r WHERE {q}."customer_id" = r."old"')
 
-    def commit(self, batch_id: str, kind_of_rows: str) -> tuple[int, int]:
+    def commit(self, batch_id: str) -> tuple[int, int]:
         """Inside the batch transaction: merges, new identifiers, missing customers, conflicts."""
         now = datetime.now(UTC).replace(tzinfo=None)
         remap = self.resolver.final_merges()

@@ -86,11 +86,7 @@ class BatchIngest:
                 f"{self.path.name} is missing required column(s) {', '.join(missing)} for {self.kind}; "
                 f"use the canonical header (see docs/data-model.md) or a mapping profile (--profile)."
             )
-        if (
-            self.kind in CUSTOMER_LINKED_KINDS
-            and self.kind == "customers"
-            and not set(rename.values()) & set(IDENTITY_FIELDS)
-        ):
+        if self.kind == "customers" and not set(rename.values()) & set(IDENTITY_FIELDS):
             raise IngestError(
                 f"{self.path.name} has no customer identifier column (e.g. customer_phone, customer_crm_id)."
             )
@@ -218,10 +214,11 @@ class BatchIngest:
         """Reject later rows whose key repeats an earlier row of the same file."""
         decl, stage = table(kind), ddl.quote(self.stages[kind])
         keys = ", ".join(ddl.quote(k) for k in decl.key)
-        dupes = self.store.query(
+        later = (
             f'SELECT "_row", "first" FROM (SELECT "_row", min("_row") OVER (PARTITION BY {keys}) AS "first" '
-            f'FROM {stage}) d WHERE "_row" <> "first" ORDER BY "_row"'
+            f'FROM {stage}) d WHERE "_row" <> "first"'
         )
+        dupes = self.store.query(f'{later} ORDER BY "_row"')
         if dupes.empty:
             return
         what = "customer (same identifiers)" if kind == "customers" else f"{'/'.join(decl.key)}"
@@ -232,10 +229,7 @@ class BatchIngest:
                 for r, f in dupes.itertuples(index=False)
             ],
         )
-        self.store.execute(
-            f'DELETE FROM {stage} WHERE "_row" IN (SELECT "_row" FROM (SELECT "_row", '
-            f'min("_row") OVER (PARTITION BY {keys}) AS "first" FROM {stage}) d WHERE "_row" <> "first")'
-        )
+        self.store.execute(f'DELETE FROM {stage} WHERE "_row" IN (SELECT "_row" FROM ({later}) x)')
 
     def _fill_teams(self) -> None:
         stage = self.stages.get("interactions")
@@ -261,7 +255,7 @@ class BatchIngest:
                 )
                 counts.unchanged = staged - counts.inserted - counts.updated
             self._invalidate_inspections()
-            merged, conflicts = self.linker.commit(self.batch_id, self.kind or "")
+            merged, conflicts = self.linker.commit(self.batch_id)
             self.summary.customers_merged, self.summary.identity_conflicts = merged, conflicts
             self._write_quarantine()
             self._write_batch()

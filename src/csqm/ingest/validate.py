@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from csqm.ingest import coerce
-from csqm.ingest.canonical import IDENTITY_FIELDS, canonical_fields, required_fields
+from csqm.ingest.canonical import CUSTOMER_PERSONAL_FIELDS, IDENTITY_FIELDS, canonical_fields, required_fields
 from csqm.privacy import redact_for_message
 from csqm.store.schema import Column, table
 
@@ -41,7 +41,7 @@ class Validated:
 
 
 def _column_spec(kind: str, field: str) -> Column:
-    if field in IDENTITY_FIELDS or field in ("customer_name", "customer_address"):
+    if field in IDENTITY_FIELDS or field in CUSTOMER_PERSONAL_FIELDS:
         return Column(field, "text", "identity")
     return table(kind).column(field)
 
@@ -71,7 +71,7 @@ def _coerce(col: Column, raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series,
     if kind == "timestamp":
         values, bad = coerce.as_timestamp(raw, tz)
         return values, bad, "not a date-time (e.g. 2026-01-05 09:30:00)"
-    values, bad = coerce.as_date(raw, tz)
+    values, bad = coerce.as_date(raw)
     return values, bad, "not a date (e.g. 2026-01-05)"
 
 

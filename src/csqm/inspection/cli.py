@@ -12,7 +12,7 @@ import click
 from rich.table import Table
 
 from csqm.cli.context import AppContext, pass_app
-from csqm.cli.progress import console, row_counter
+from csqm.cli.progress import console, cumulative_bar
 from csqm.inspection.loading import Packs
 from csqm.inspection.review.cli import review
 from csqm.inspection.runner import inspect, resolve_packs
@@ -70,13 +70,7 @@ def inspect_command(
         return
     store = app.store()
     total = int(store.scalar('SELECT count(*) FROM "interactions"'))
-    with row_counter("inspect conversations", total) as advance:
-        done = [0]
-
-        def report(n: int, _total: int) -> None:
-            advance(n - done[0])
-            done[0] = n
-
+    with cumulative_bar("inspect conversations", total) as report:
         summary = inspect(store, packs=packs, progress=report, sentiment=not no_sentiment, force=force)
     console.print(
         f"Pack version {summary.pack_version}: inspected {summary.inspected:,} of {summary.conversations:,} "
