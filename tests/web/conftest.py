@@ -20,7 +20,7 @@ from csqm.store import Store
 from csqm.web import create_app, create_user_with_token
 from csqm.web.tables import ensure_tables
 
-ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor")
+ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor", "test_call_manager", "tester")
 
 
 def _ts(day: int, hour: int) -> datetime:

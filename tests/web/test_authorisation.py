@@ -8,7 +8,7 @@ import pytest
 
 from tests.web.conftest import ROLES, Api
 
-ALL = ("admin", "quality_manager", "auditor")
+ALL = ("admin", "quality_manager", "auditor", "test_call_manager")
 ENDPOINTS = (
     "/api/v1/metrics",
     "/api/v1/kpis",
@@ -23,6 +23,7 @@ SCOPE: dict[str, tuple[list[str], list[str], set[str], tuple[float, float]]] = {
     **{r: (["T1", "T2"], ["A1", "A2", "B1"], {"I1", "I2", "I3", "I4", "I5", "I6"}, (5, 6)) for r in ALL},
     "team_lead": (["T1"], ["A1", "A2"], {"I1", "I2", "I3", "I4"}, (3, 4)),
     "agent": (["T1"], ["A1"], {"I1", "I2", "I3"}, (2, 3)),
+    "tester": ([], [], set(), (0, 0)),
 }
 
 

@@ -73,11 +73,25 @@ def cli(ctx: click.Context, store_url: str | None, data_dir: Path | None, debug:
 
 
 def _register() -> None:
+    from csqm.improvement.cli import actions
     from csqm.inspection.cli import inspect_command, review
     from csqm.metrics.cli import metrics
+    from csqm.realtime.cli import realtime
+    from csqm.testcalls.cli import testcalls
     from csqm.web.cli import serve, users
 
-    commands = (*data_commands.COMMANDS, demo_command.demo, metrics, inspect_command, review, serve, users)
+    commands = (
+        *data_commands.COMMANDS,
+        demo_command.demo,
+        metrics,
+        inspect_command,
+        review,
+        serve,
+        users,
+        testcalls,
+        actions,
+        realtime,
+    )
     for command in commands:
         cli.add_command(command)
 

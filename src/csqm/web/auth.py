@@ -20,7 +20,7 @@ from csqm.errors import ConfigError
 from csqm.store import Store
 from csqm.web.tables import ROLES
 
-Role = Literal["admin", "quality_manager", "team_lead", "agent", "auditor"]
+Role = Literal["admin", "quality_manager", "team_lead", "agent", "auditor", "test_call_manager", "tester"]
 Outcome = Literal["allowed", "denied", "not_found"]
 
 _HASHER = PasswordHasher()

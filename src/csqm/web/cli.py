@@ -27,7 +27,10 @@ def serve(app_ctx: AppContext, host: str, port: int) -> None:
 
 @click.group("users")
 def users() -> None:
-    """Manage console and API users (roles: admin, quality_manager, team_lead, agent, auditor)."""
+    """Manage console and API users.
+
+    Roles: admin, quality_manager, team_lead, agent, auditor, test_call_manager, tester.
+    """
 
 
 @users.command("add")

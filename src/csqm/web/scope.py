@@ -1,7 +1,8 @@
 """Scope: which teams, agents and conversations a role may see, as SQL conditions with parameters.
 
-Admins, quality managers and auditors see everything; a team lead sees their own team; an agent
-sees only themselves. Every service applies these conditions, so no URL or id reaches other data.
+Admins, quality managers, auditors and test-call managers see everything; a team lead sees their own
+team; an agent sees only themselves; a tester sees no service data at all (only their own test-call
+tasks, which the test-call service scopes). Every service applies these conditions, so no URL or id reaches other data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from csqm.web.auth import Principal
 
-_ALL = ("admin", "quality_manager", "auditor")
+_ALL = ("admin", "quality_manager", "auditor", "test_call_manager")
 #: A condition that matches nothing, for a scoped user whose team or agent id is missing.
 _NOTHING: tuple[str, list[Any]] = ("1 = 0", [])
 
@@ -34,4 +35,6 @@ def metric_filters(principal: Principal) -> list[str]:
         return []
     if principal.role == "team_lead":
         return [f"team={principal.team_id or '-'}"]
-    return [f"agent={principal.agent_id or '-'}"]
+    if principal.role == "agent":
+        return [f"agent={principal.agent_id or '-'}"]
+    return ["agent=-"]

@@ -10,7 +10,7 @@ from csqm.store import Store
 from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
-ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor")
+ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor", "test_call_manager", "tester")
 
 
 def _c(name: str, type_: str, doc: str, **kw: object) -> Column:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import APIRouter
 
 from csqm.web.routes import conversations, metrics, org
+
+#: Capability packages that contribute routes; each module defines ``router``.
+_CAPABILITY_ROUTERS = ("csqm.testcalls.api", "csqm.improvement.api", "csqm.realtime.api")
 
 
 def api_router() -> APIRouter:
@@ -13,4 +18,6 @@ def api_router() -> APIRouter:
     router.include_router(metrics.router)
     router.include_router(org.router)
     router.include_router(conversations.router)
+    for module in _CAPABILITY_ROUTERS:
+        router.include_router(importlib.import_module(module).router)
     return router

@@ -1,0 +1,1 @@
+"""Real-time monitoring: event ingress, incremental inspection, alerts, live queue KPIs, NATS workers."""
