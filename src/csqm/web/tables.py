@@ -1,4 +1,4 @@
-"""The tables the web layer owns (users, API tokens, audit log), declared like ``csqm.store.schema``.
+"""The tables the web layer owns (users, tokens, audit log, sessions, failed logins), like ``csqm.store.schema``.
 
 :func:`ensure_tables` creates them idempotently when the app starts, until they are folded into the
 schema migrations.
@@ -68,7 +68,39 @@ WEB_AUDIT = Table(
     indexes=(("at",), ("username",)),
 )
 
-WEB_TABLES: tuple[Table, ...] = (WEB_USERS, WEB_TOKENS, WEB_AUDIT)
+WEB_SESSIONS = Table(
+    "web_sessions",
+    "Console login sessions; only the SHA-256 of the session cookie is stored.",
+    (
+        _c("session_hash", "text", "SHA-256 (hex) of the session cookie value.", nullable=False),
+        _c("username", "text", "Who is logged in.", nullable=False),
+        _c("csrf_token", "text", "The session's CSRF token, sent back with every form.", nullable=False),
+        _c("created_at", "timestamp", "Login time (UTC).", unit="UTC"),
+        _c("expires_at", "timestamp", "The session ends at this time (UTC).", unit="UTC"),
+        _c("ended_at", "timestamp", "Logout time (UTC); null while the session is open.", unit="UTC"),
+    ),
+    key=("session_hash",),
+    group="system",
+    ingestable=False,
+    indexes=(("username",),),
+)
+
+WEB_LOGIN_FAILURES = Table(
+    "web_login_failures",
+    "Failed console logins by username and client address, for login throttling.",
+    (
+        _c("attempt_id", "text", "Random attempt id.", nullable=False),
+        _c("username", "text", "The username that was tried.", nullable=False),
+        _c("ip", "text", "Client address.", nullable=False),
+        _c("at", "timestamp", "When (UTC).", unit="UTC", nullable=False),
+    ),
+    key=("attempt_id",),
+    group="system",
+    ingestable=False,
+    indexes=(("username", "ip", "at"),),
+)
+
+WEB_TABLES: tuple[Table, ...] = (WEB_USERS, WEB_TOKENS, WEB_AUDIT, WEB_SESSIONS, WEB_LOGIN_FAILURES)
 
 
 def ensure_tables(store: Store) -> None:
