@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test env services lint format typecheck bench clean
+.PHONY: demo test env assets browser services lint format typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-env: $(STAMP)  ## create the virtual environment with every package
+env: $(STAMP) assets  ## create the virtual environment with every package and the console's assets
+
+assets:  ## install ECharts from npm into src/csqm/web/static/vendor (served by the app itself)
+	bash scripts/build-assets.sh
+
+browser:  ## install Debian's chromium for the browser end-to-end tests
+	bash scripts/ensure-browser.sh
 
 demo: env  ## generate demo data, ingest it into the embedded store, print the summary
 	$(BIN)/csqm demo
@@ -20,7 +26,7 @@ demo: env  ## generate demo data, ingest it into the embedded store, print the s
 services:  ## start the PostgreSQL server the tests use, if it is down
 	bash scripts/ensure-services.sh
 
-test: env services  ## run every test (PostgreSQL tests included)
+test: env services browser  ## run every test (PostgreSQL tests included)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: env
