@@ -19,3 +19,22 @@ if ! pg_up; then
   exit 1
 fi
 echo "ensure-services: PostgreSQL is up on 127.0.0.1:5432"
+
+# NATS with JetStream on 127.0.0.1:4222 (real-time workers, csqm realtime worker).
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if ! nats_up; then
+  if [ ! -x /usr/sbin/nats-server ]; then
+    echo "ensure-services: installing nats-server from Debian" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+  fi
+  echo "ensure-services: NATS is down, starting it with JetStream" >&2
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 30); do nats_up && break; sleep 0.5; done
+fi
+if ! nats_up; then
+  echo "ensure-services: NATS is not reachable on 127.0.0.1:4222 and could not be started" >&2
+  exit 1
+fi
+echo "ensure-services: NATS is up on 127.0.0.1:4222"

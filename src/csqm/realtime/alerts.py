@@ -1,0 +1,216 @@
+"""Alerts: what raised them, deduplicated storage, listing and acknowledgement (service layer).
+
+One alert per subject (conversation, queue contact, queue or team) and kind within the dedup
+window: a conversation whose customer says 投诉 ten times pages once. Alert ids are derived from
+what raised them (kind, subject, event), so processing the same event twice never makes two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from csqm.realtime.tables import REALTIME_ALERTS
+from csqm.store import Store
+from csqm.web.auth import Principal
+from csqm.web.errors import NotFoundError
+from csqm.web.scope import condition
+
+_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4f0b-9a59-3c1d7e5b2a10")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert, as stored and as published to the board and the webhook."""
+
+    alert_id: str
+    kind: str
+    subject_id: str
+    severity: str
+    message: str
+    evidence: str
+    queue: str | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    event_id: str | None = None
+    received_at: datetime | None = None
+    created_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat() + "Z"
+        return out
+
+
+def alert_id(kind: str, subject: str, basis: str) -> str:
+    """Deterministic id: the same trigger always gives the same id."""
+    return uuid.uuid5(_NAMESPACE, f"{kind}|{subject}|{basis}").hex
+
+
+def candidate(
+    kind: str,
+    subject: str,
+    *,
+    basis: str,
+    severity: str,
+    message: str,
+    evidence: str,
+    queue: object = None,
+    team_id: object = None,
+    agent_id: object = None,
+    event_id: str | None = None,
+    received_at: datetime | None = None,
+) -> Alert:
+    def text(value: object) -> str | None:
+        return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+    return Alert(
+        alert_id(kind, subject, basis),
+        kind,
+        subject,
+        severity,
+        message,
+        evidence,
+        text(queue),
+        text(team_id),
+        text(agent_id),
+        event_id,
+        received_at,
+    )
+
+
+def store_alerts(
+    store: Store, candidates: Sequence[Alert], *, now: datetime, window_seconds: float, webhook: bool
+) -> list[Alert]:
+    """Store the candidates that are not duplicates (same subject and kind within the window, or the
+    same alert id); return those stored. Call inside the caller's transaction."""
+    if not candidates:
+        return []
+    subjects = sorted({c.subject_id for c in candidates})
+    marks = ", ".join("?" for _ in subjects)
+    since = now - timedelta(seconds=window_seconds)
+    recent = store.query(
+        f'SELECT "alert_id", "subject_id", "kind", "created_at" FROM "{REALTIME_ALERTS.name}" '
+        f'WHERE "subject_id" IN ({marks})',
+        subjects,
+    )
+    ids = set(recent["alert_id"].astype(str)) if not recent.empty else set()
+    live = recent[pd.to_datetime(recent["created_at"]) >= since] if not recent.empty else recent
+    taken = set(zip(live["subject_id"].astype(str), live["kind"].astype(str), strict=True)) if not live.empty else set()
+    fresh: list[Alert] = []
+    for cand in candidates:
+        key = (cand.subject_id, cand.kind)
+        if key in taken or cand.alert_id in ids:
+            continue
+        taken.add(key)
+        ids.add(cand.alert_id)
+        fresh.append(replace(cand, created_at=now))
+    if fresh:
+        rows = [
+            {
+                **{k: v for k, v in asdict(a).items() if k not in ("acknowledged_at", "acknowledged_by")},
+                "webhook_status": "pending" if webhook else "none",
+                "webhook_attempts": 0,
+                "webhook_next_at": now if webhook else None,
+            }
+            for a in fresh
+        ]
+        store.load_arrow(REALTIME_ALERTS.name, pa.Table.from_pylist(rows, schema=_ARROW))
+    return fresh
+
+
+_ARROW = pa.schema(
+    [
+        ("alert_id", pa.string()),
+        ("kind", pa.string()),
+        ("subject_id", pa.string()),
+        ("severity", pa.string()),
+        ("message", pa.string()),
+        ("evidence", pa.string()),
+        ("queue", pa.string()),
+        ("team_id", pa.string()),
+        ("agent_id", pa.string()),
+        ("event_id", pa.string()),
+        ("received_at", pa.timestamp("us")),
+        ("created_at", pa.timestamp("us")),
+        ("webhook_status", pa.string()),
+        ("webhook_attempts", pa.int64()),
+        ("webhook_next_at", pa.timestamp("us")),
+    ]
+)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as dicts with string keys."""
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+_FIELDS = tuple(f.name for f in Alert.__dataclass_fields__.values())
+
+
+def _from_row(row: dict[str, Any]) -> Alert:
+    def clean(value: Any) -> Any:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.to_pydatetime()
+        return value
+
+    return Alert(**{k: clean(row.get(k)) for k in _FIELDS})
+
+
+def list_alerts(
+    store: Store,
+    *,
+    principal: Principal,
+    unacknowledged: bool = False,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[Alert]:
+    """Alerts in the principal's scope, newest first."""
+    where, params = condition(principal, team_col='"team_id"', agent_col='"agent_id"')
+    clauses = [where]
+    if unacknowledged:
+        clauses.append('"acknowledged_at" IS NULL')
+    if kind:
+        clauses.append('"kind" = ?')
+        params = [*params, kind]
+    if since is not None:
+        clauses.append('"created_at" > ?')
+        params = [*params, since]
+    cols = ", ".join(f'"{c}"' for c in _FIELDS)
+    frame = store.query(
+        f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE {" AND ".join(clauses)} '
+        f'ORDER BY "created_at" DESC, "alert_id" LIMIT {int(limit)}',
+        params,
+    )
+    return [_from_row(r) for r in records(frame)]
+
+
+def acknowledge(store: Store, *, principal: Principal, alert: str, now: datetime) -> Alert:
+    """Record that ``principal`` acknowledged ``alert`` (the first acknowledgement is kept)."""
+    where, params = condition(principal, team_col='"team_id"', agent_col='"agent_id"')
+    cols = ", ".join(f'"{c}"' for c in _FIELDS)
+    frame = store.query(
+        f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE "alert_id" = ? AND {where}', [alert, *params]
+    )
+    if frame.empty:
+        raise NotFoundError(f"There is no alert {alert!r} you can see.")
+    store.execute(
+        f'UPDATE "{REALTIME_ALERTS.name}" SET "acknowledged_at" = ?, "acknowledged_by" = ? '
+        'WHERE "alert_id" = ? AND "acknowledged_at" IS NULL',
+        (now, principal.username, alert),
+    )
+    frame = store.query(f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE "alert_id" = ?', [alert])
+    return _from_row(records(frame)[0])

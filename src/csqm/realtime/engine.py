@@ -1,0 +1,632 @@
+"""The real-time processor: events in, conversations stored, turns evaluated as they arrive, alerts out.
+
+:class:`Processor` handles a batch of events in one transaction (all of it or nothing):
+
+1. validate every event (a bad one gets an error naming its index and field; the rest go on);
+2. drop events whose id was already accepted (idempotency: the ``realtime_events`` log);
+3. store conversations in ``interactions`` and masked turns in ``utterances`` (batch tools see them);
+4. evaluate each new turn: threat words, the customer's emotion trend, and the real-time rules of the
+   inspection packs (run by the batch engine on the new turns);
+5. when a conversation ends, inspect it with the full packs exactly as ``csqm inspect`` does and store
+   its result and findings (so they are identical);
+6. store the alerts that are not duplicates, then tell the listeners (board, NATS) after the commit.
+
+The per-conversation state lives in the store (interaction row, stored turns, the customer's polarity
+per turn in ``realtime_events``), read in bulk once per batch: any worker can continue any conversation,
+and a worker killed mid-batch loses nothing (its transaction rolls back and the events come again).
+:meth:`Processor.tick` runs the timers (chat SLA, queue wait, live queue KPIs) with an injectable clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from csqm.inspection import Inspector, Packs, load_packs
+from csqm.inspection import storage as inspection_storage
+from csqm.inspection.batch import Batch
+from csqm.inspection.sentiment import sentiment_scores
+from csqm.metrics import Catalogue, load_catalogue
+from csqm.privacy import Masker
+from csqm.realtime.alerts import Alert, candidate, records, store_alerts
+from csqm.realtime.config import RealtimeConfig, check_rules, load_config, realtime_packs
+from csqm.realtime.events import (
+    ConversationEnded,
+    ConversationStarted,
+    Event,
+    EventError,
+    QueueEvent,
+    Utterance,
+    parse_events,
+    utcnow,
+)
+from csqm.realtime.kpis import kpi_alerts
+from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_QUEUE, ensure_tables
+from csqm.settings import Settings
+from csqm.store import Store
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[list[Alert]], None]
+Clock = Callable[[], datetime]
+
+_CONV_COLS = (
+    "interaction_id",
+    "channel",
+    "direction",
+    "queue",
+    "customer_id",
+    "agent_id",
+    "team_id",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
+    "first_response_seconds",
+    "transfers",
+    "topic",
+    "product",
+    "business_line",
+    "resolved",
+    "escalated",
+    "language",
+)
+_TS = pa.timestamp("us")
+_CONV_TYPES: dict[str, pa.DataType] = {
+    **{c: pa.string() for c in _CONV_COLS},
+    **{c: _TS for c in ("offered_at", "answered_at", "ended_at")},
+    **{c: pa.float64() for c in ("talk_seconds", "hold_seconds", "acw_seconds", "first_response_seconds")},
+    "transfers": pa.int64(),
+    "resolved": pa.bool_(),
+    "escalated": pa.bool_(),
+}
+_UPDATABLE = tuple(c for c in _CONV_COLS if c not in ("interaction_id", "offered_at"))
+
+
+@dataclass
+class Outcome:
+    """What a batch did: accepted, duplicate and rejected events, deferred ones (sent too early: a
+    worker retries them later), alerts raised and conversations inspected."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    errors: list[EventError] = field(default_factory=list)
+    deferred: list[EventError] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    inspected: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "errors": [e.as_dict() for e in [*self.errors, *self.deferred]],
+            "alerts": [a.as_dict() for a in self.alerts],
+            "inspected": self.inspected,
+        }
+
+
+@dataclass
+class _Conv:
+    row: dict[str, Any]
+    new: bool
+    changed: bool = False
+    seqs: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Turn:
+    index: int
+    event: Utterance
+    at: datetime
+    offset: float
+    conv: _Conv
+    text: str | None = None
+    pii: str | None = None
+    polarity: float | None = None
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class Processor:
+    """Real-time processing on ``store`` (see the module doc). ``clock`` gives "now" (UTC, naive)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        settings: Settings | None = None,
+        config: RealtimeConfig | None = None,
+        packs: Packs | None = None,
+        catalogue: Catalogue | None = None,
+        clock: Clock = utcnow,
+        webhook: bool = False,
+        lock_conversations: bool | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config or load_config()
+        self.packs = packs or load_packs()
+        check_rules(self.config, self.packs)
+        self.inspector = Inspector(self.packs)
+        self.turn_inspector = Inspector(realtime_packs(self.config, self.packs))
+        self.catalogue = catalogue or load_catalogue()
+        self.clock = clock
+        self.webhook = webhook
+        settings = settings or Settings.from_env()
+        self.masker = Masker(settings.secret_key(), keep_raw=False)
+        self.listeners: list[Listener] = []
+        self.lock_conversations = store.dialect == "postgres" if lock_conversations is None else lock_conversations
+        self._threats = tuple(w.lower() for w in self.config.threat_words)
+        ensure_tables(store)
+        with store.transaction():
+            inspection_storage.record_rules(store, self.packs, self.clock())
+
+    # -- events ---------------------------------------------------------------------------------
+    def process(self, raw: Sequence[object], *, received_at: datetime | None = None) -> Outcome:
+        """Validate, store and evaluate a batch of raw events (dicts); see :class:`Outcome`."""
+        received = received_at or self.clock()
+        good, errors = parse_events(raw)
+        out = Outcome(errors=errors)
+        seen: set[str] = set()
+        unique: list[tuple[int, Event]] = []
+        for i, event in good:
+            if event.event_id in seen:
+                out.duplicates += 1
+            else:
+                seen.add(event.event_id)
+                unique.append((i, event))
+        if unique:
+            with self.store.transaction():
+                self._lock([e.subject for _, e in unique])
+                known = self._known_ids([e.event_id for _, e in unique])
+                fresh = [(i, e) for i, e in unique if e.event_id not in known]
+                out.duplicates += len(unique) - len(fresh)
+                self._apply(fresh, received, out)
+        self._notify(out.alerts)
+        return out
+
+    def _lock(self, subjects: list[str]) -> None:
+        """PostgreSQL: serialise work on the same conversations across workers (sorted: no deadlock)."""
+        if not self.lock_conversations or not subjects:
+            return
+        self.store.query(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest(?::text[]) AS x ORDER BY 1) AS s",
+            [sorted(set(subjects))],
+        )
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        frame = self.store.query(
+            f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "event_id" IN ({_marks(ids)})', ids
+        )
+        return set(frame["event_id"].astype(str))
+
+    def _load(self, conv_ids: list[str]) -> dict[str, _Conv]:
+        if not conv_ids:
+            return {}
+        cols = ", ".join(f'"{c}"' for c in _CONV_COLS)
+        rows = self.store.query(
+            f'SELECT {cols} FROM "interactions" WHERE "interaction_id" IN ({_marks(conv_ids)})', conv_ids
+        )
+        convs = {
+            str(r["interaction_id"]): _Conv({k: _clean(v) for k, v in r.items()}, new=False) for r in records(rows)
+        }
+        if convs:
+            ids = list(convs)
+            seqs = self.store.query(
+                f'SELECT "interaction_id", "seq" FROM "utterances" WHERE "interaction_id" IN ({_marks(ids)})', ids
+            )
+            for cid, seq in zip(seqs["interaction_id"].astype(str), seqs["seq"], strict=True):
+                convs[cid].seqs.add(int(seq))
+        return convs
+
+    def _apply(self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome) -> None:
+        conv_ids = sorted({e.conversation_id for _, e in fresh if not isinstance(e, QueueEvent)})
+        convs = self._load(conv_ids)
+        turns: list[_Turn] = []
+        ended: list[str] = []
+        reinspect: set[str] = set()
+        accepted: list[tuple[Event, datetime, _Turn | None]] = []
+        queue_events: list[tuple[QueueEvent, datetime]] = []
+
+        def reject(i: int, e: Event, message: str, *, retry: bool = False) -> None:
+            err = EventError(i, e.event_id, f"Event {i} ({e.type}): {message}", retry)
+            (out.deferred if retry else out.errors).append(err)
+
+        for i, e in fresh:
+            at = e.at or received
+            if isinstance(e, QueueEvent):
+                queue_events.append((e, at))
+                accepted.append((e, at, None))
+                continue
+            conv = convs.get(e.conversation_id)
+            if isinstance(e, ConversationStarted):
+                if conv is not None:
+                    reject(i, e, f"conversation {e.conversation_id!r} was already started.")
+                    continue
+                row: dict[str, Any] = {c: None for c in _CONV_COLS}
+                row.update({k: v for k, v in e.model_dump().items() if k in _CONV_COLS})
+                row.update(interaction_id=e.conversation_id, offered_at=at)
+                convs[e.conversation_id] = _Conv(row, new=True)
+            elif conv is None:
+                reject(i, e, f"conversation {e.conversation_id!r} has not started yet.", retry=True)
+                continue
+            elif isinstance(e, Utterance):
+                if e.seq in conv.seqs:
+                    reject(i, e, f"turn {e.seq} of conversation {e.conversation_id!r} was already received.")
+                    continue
+                offered = conv.row["offered_at"]
+                offset = e.offset_seconds
+                if offset is None:
+                    offset = max(0.0, (at - offered).total_seconds()) if offered is not None else 0.0
+                conv.seqs.add(e.seq)
+                turn = _Turn(i, e, at, float(offset), conv)
+                turns.append(turn)
+                if conv.row["ended_at"] is not None:
+                    reinspect.add(e.conversation_id)
+                if e.speaker == "agent" and conv.row["answered_at"] is None:
+                    conv.row["answered_at"] = at
+                    if conv.row["channel"] != "phone" and offered is not None:
+                        conv.row["first_response_seconds"] = max(0.0, (at - offered).total_seconds())
+                    conv.changed = True
+                accepted.append((e, at, turn))
+                continue
+            elif isinstance(e, ConversationEnded):
+                if conv.row["ended_at"] is not None:
+                    reject(i, e, f"conversation {e.conversation_id!r} already ended.")
+                    continue
+                if e.utterances is not None and len(conv.seqs) < e.utterances:
+                    reject(
+                        i,
+                        e,
+                        f"only {len(conv.seqs)} of the {e.utterances} turns of conversation "
+                        f"{e.conversation_id!r} have arrived; send the end again after them.",
+                        retry=True,
+                    )
+                    continue
+                row = conv.row
+                row["ended_at"] = at
+                for key in ("hold_seconds", "acw_seconds", "transfers", "resolved", "escalated"):
+                    value = getattr(e, key)
+                    if value is not None:
+                        row[key] = value
+                if row["answered_at"] is not None:
+                    row["talk_seconds"] = max(0.0, (at - row["answered_at"]).total_seconds())
+                elif row["channel"] == "phone":
+                    row["abandoned"] = True
+                conv.changed = True
+                ended.append(e.conversation_id)
+            accepted.append((e, at, None))
+
+        self._mask_and_score(turns)
+        self._write_conversations(convs, turns)
+        self._write_events(accepted, received)
+        self._write_queue(queue_events)
+        out.accepted = len(accepted)
+        alerts = self._turn_alerts(turns, received)
+        alerts += self._queue_alerts(queue_events, received)
+        todo = sorted(set(ended) | reinspect)
+        if todo:
+            self._inspect(todo)
+            out.inspected = todo
+        out.alerts = store_alerts(
+            self.store, alerts, now=self.clock(), window_seconds=self.config.dedup_window_seconds, webhook=self.webhook
+        )
+
+    # -- turns ----------------------------------------------------------------------------------
+    def _mask_and_score(self, turns: list[_Turn]) -> None:
+        if not turns:
+            return
+        masked, kinds = self.masker.mask_texts([t.event.text for t in turns])
+        for turn, text, pii in zip(turns, masked, kinds, strict=True):
+            turn.text, turn.pii = text, pii
+        customer = [t for t in turns if t.event.speaker == "customer"]
+        if customer:
+            scores = sentiment_scores([t.text for t in customer])
+            for turn, score in zip(customer, scores, strict=True):
+                turn.polarity = round(float(score), 6)
+
+    def _write_conversations(self, convs: dict[str, _Conv], turns: list[_Turn]) -> None:
+        new = [c.row for c in convs.values() if c.new]
+        if new:
+            data = {c: pa.array([r.get(c) for r in new], _CONV_TYPES[c]) for c in _CONV_COLS}
+            data["abandoned"] = pa.array([r.get("abandoned") for r in new], pa.bool_())
+            self.store.load_arrow("interactions", pa.table(data))
+        for conv in convs.values():
+            if conv.changed and not conv.new:
+                row = conv.row
+                cols = [c for c in _UPDATABLE if c in row] + (["abandoned"] if "abandoned" in row else [])
+                sets = ", ".join(f'"{c}" = ?' for c in cols)
+                self.store.execute(
+                    f'UPDATE "interactions" SET {sets} WHERE "interaction_id" = ?',
+                    [*(row[c] for c in cols), row["interaction_id"]],
+                )
+        if turns:
+            self.store.load_arrow(
+                "utterances",
+                pa.table(
+                    {
+                        "interaction_id": pa.array([t.event.conversation_id for t in turns], pa.string()),
+                        "seq": pa.array([t.event.seq for t in turns], pa.int64()),
+                        "speaker": pa.array([t.event.speaker for t in turns], pa.string()),
+                        "spoken_at": pa.array([t.at for t in turns], _TS),
+                        "offset_seconds": pa.array([t.offset for t in turns], pa.float64()),
+                        "text": pa.array([t.text for t in turns], pa.string()),
+                        "pii_kinds": pa.array([t.pii for t in turns], pa.string()),
+                    }
+                ),
+            )
+
+    def _write_events(self, accepted: list[tuple[Event, datetime, _Turn | None]], received: datetime) -> None:
+        if not accepted:
+            return
+        self.store.load_arrow(
+            REALTIME_EVENTS.name,
+            pa.table(
+                {
+                    "event_id": pa.array([e.event_id for e, _, _ in accepted], pa.string()),
+                    "event_type": pa.array([e.type for e, _, _ in accepted], pa.string()),
+                    "subject_id": pa.array([e.subject for e, _, _ in accepted], pa.string()),
+                    "seq": pa.array([t.event.seq if t else None for _, _, t in accepted], pa.int64()),
+                    "speaker": pa.array([t.event.speaker if t else None for _, _, t in accepted], pa.string()),
+                    "polarity": pa.array([t.polarity if t else None for _, _, t in accepted], pa.float64()),
+                    "occurred_at": pa.array([at for _, at, _ in accepted], _TS),
+                    "received_at": pa.array([received] * len(accepted), _TS),
+                }
+            ),
+        )
+
+    def _turn_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+        if not turns:
+            return []
+        alerts: list[Alert] = []
+        for t in turns:
+            if t.event.speaker != "customer" or not t.text:
+                continue
+            low = t.text.lower()
+            hit = next((w for w in self._threats if w in low), None)
+            if hit is not None:
+                alerts.append(self._conv_alert("threat_words", t, received, "critical", f"客户提到「{hit}」", t.text))
+        alerts += self._emotion_alerts(turns, received)
+        alerts += self._rule_alerts(turns, received)
+        return alerts
+
+    def _conv_alert(self, kind: str, t: _Turn, received: datetime, severity: str, what: str, evidence: str) -> Alert:
+        row = t.conv.row
+        return candidate(
+            kind,
+            t.event.conversation_id,
+            basis=t.event.event_id,
+            severity=severity,
+            message=f"{what} (conversation {t.event.conversation_id}, turn {t.event.seq}).",
+            evidence=evidence[:300],
+            queue=row.get("queue"),
+            team_id=row.get("team_id"),
+            agent_id=row.get("agent_id"),
+            event_id=t.event.event_id,
+            received_at=received,
+        )
+
+    def _emotion_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+        """``turns`` consecutive customer turns (by seq) at or below ``below``, ending at a new turn."""
+        rule = self.config.emotion
+        new = [t for t in turns if t.polarity is not None]
+        if not new:
+            return []
+        ids = sorted({t.event.conversation_id for t in new})
+        stored = self.store.query(
+            f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" '
+            f'WHERE "event_type" = \'utterance\' AND "speaker" = \'customer\' AND "subject_id" IN ({_marks(ids)})',
+            ids,
+        )
+        history: dict[str, dict[int, float]] = {}
+        for cid, seq, pol in zip(stored["subject_id"], stored["seq"], stored["polarity"], strict=True):
+            if pol is not None and not pd.isna(pol):
+                history.setdefault(str(cid), {})[int(seq)] = float(pol)
+        alerts = []
+        for t in new:
+            mine = history.setdefault(t.event.conversation_id, {})
+            mine[t.event.seq] = float(t.polarity or 0.0)
+            earlier = [mine[s] for s in sorted(mine) if s <= t.event.seq][-rule.turns :]
+            if len(earlier) == rule.turns and all(p <= rule.below for p in earlier):
+                trail = ", ".join(f"{p:+.2f}" for p in earlier)
+                alerts.append(
+                    self._conv_alert("emotion", t, received, "warning", f"客户情绪升级 polarity {trail}", t.text or "")
+                )
+        return alerts
+
+    def _rule_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+        """The real-time rules of the packs, run by the inspection engine on the new turns only."""
+        if not self.turn_inspector.rules or not turns:
+            return []
+        conv_rows: dict[str, dict[str, Any]] = {}
+        for t in turns:
+            conv_rows.setdefault(t.event.conversation_id, t.conv.row)
+        inter = pd.DataFrame(
+            [
+                {c: r.get(c) for c in ("interaction_id", "channel", "topic", "language", "hold_seconds")}
+                for r in conv_rows.values()
+            ]
+        )
+        utt = pd.DataFrame(
+            {
+                "interaction_id": [t.event.conversation_id for t in turns],
+                "seq": [t.event.seq for t in turns],
+                "speaker": [t.event.speaker for t in turns],
+                "spoken_at": [t.at for t in turns],
+                "offset_seconds": [t.offset for t in turns],
+                "text": [t.text for t in turns],
+                "pii_kinds": [t.pii for t in turns],
+            }
+        )
+        result = self.turn_inspector.run(Batch.from_frames(inter, utt))
+        by_key = {(t.event.conversation_id, t.event.seq): t for t in turns}
+        alerts = []
+        for i in range(result.n_findings):
+            finding = result.finding(i)
+            turn = by_key.get((finding.interaction_id, finding.seq if finding.seq is not None else -1))
+            if turn is None:
+                continue
+            rule = self.packs.rule(finding.rule_id).rule
+            severity = "critical" if finding.severity == "fatal" else "warning"
+            alerts.append(
+                self._conv_alert(f"rule:{rule.id}", turn, received, severity, f"{rule.name_zh}", finding.evidence)
+            )
+        return alerts
+
+    # -- inspection at the end -------------------------------------------------------------------
+    def _inspect(self, ids: list[str]) -> None:
+        """Inspect ended conversations with the full packs, as ``csqm inspect`` does (same code)."""
+        interactions, utterances = inspection_storage.fetch(self.store, ids)
+        result = self.inspector.run(Batch.from_frames(interactions, utterances))
+        results, rows = inspection_storage.result_tables(result, self.packs.version, self.clock())
+        inspection_storage.replace(self.store, ids, results, rows)
+
+    # -- queues -----------------------------------------------------------------------------------
+    def _write_queue(self, events: list[tuple[QueueEvent, datetime]]) -> None:
+        if not events:
+            return
+        ids = sorted({e.contact_id for e, _ in events})
+        frame = self.store.query(f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(ids)})', ids)
+        rows = {str(r["contact_id"]): {k: _clean(v) for k, v in r.items()} for r in records(frame)}
+        existing = set(rows)
+        for e, at in events:
+            row = rows.setdefault(
+                e.contact_id,
+                {
+                    "contact_id": e.contact_id,
+                    "queue": None,
+                    "team_id": None,
+                    "channel": None,
+                    "offered_at": None,
+                    "answered_at": None,
+                    "abandoned_at": None,
+                },
+            )
+            for key in ("queue", "team_id", "channel"):
+                if getattr(e, key) is not None:
+                    row[key] = getattr(e, key)
+            column = {"queue_offered": "offered_at", "queue_answered": "answered_at", "queue_abandoned": "abandoned_at"}
+            row[column[e.type]] = at
+        if existing:
+            keep = sorted(existing)
+            self.store.execute(f'DELETE FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(keep)})', keep)
+        cols = [c.name for c in REALTIME_QUEUE.columns]
+        types = {c.name: (_TS if c.type == "timestamp" else pa.string()) for c in REALTIME_QUEUE.columns}
+        self.store.load_arrow(
+            REALTIME_QUEUE.name,
+            pa.table({c: pa.array([r.get(c) for r in rows.values()], types[c]) for c in cols}),
+        )
+
+    def _queue_alerts(self, events: list[tuple[QueueEvent, datetime]], received: datetime) -> list[Alert]:
+        """A contact answered after waiting longer than the threshold (still-waiting ones: :meth:`tick`)."""
+        limit = self.config.sla.queue_wait_seconds
+        ids = sorted({e.contact_id for e, _ in events if e.type == "queue_answered"})
+        if not ids:
+            return []
+        frame = self.store.query(
+            f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(ids)}) '
+            'AND "offered_at" IS NOT NULL AND "answered_at" IS NOT NULL',
+            ids,
+        )
+        by_id = {e.contact_id: e for e, _ in events if e.type == "queue_answered"}
+        alerts = []
+        for r in records(frame):
+            wait = (pd.Timestamp(r["answered_at"]) - pd.Timestamp(r["offered_at"])).total_seconds()
+            if wait > limit:
+                alerts.append(self._wait_alert(r, wait, by_id[str(r["contact_id"])].event_id, received))
+        return alerts
+
+    def _wait_alert(self, r: dict[str, Any], wait: float, event_id: str | None, received: datetime | None) -> Alert:
+        return candidate(
+            "queue_wait",
+            str(r["contact_id"]),
+            basis="wait",
+            severity="warning",
+            message=f"排队等待 {wait:.0f} 秒，超过 {self.config.sla.queue_wait_seconds:.0f} 秒 "
+            f"(contact {r['contact_id']}, queue {r.get('queue')}).",
+            evidence=f"wait_seconds={wait:.1f}",
+            queue=_clean(r.get("queue")),
+            team_id=_clean(r.get("team_id")),
+            event_id=event_id,
+            received_at=received,
+        )
+
+    # -- timers -----------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None) -> list[Alert]:
+        """Run the timers at ``now`` (default the clock): chats not answered in time, contacts waiting
+        too long in a queue, live queue KPIs off target. Returns the alerts stored."""
+        now = now or self.clock()
+        sla = self.config.sla
+        with self.store.transaction():
+            self._lock(["__csqm_timers__"])
+            chats = self.store.query(
+                'SELECT i."interaction_id", i."queue", i."team_id", i."agent_id", i."offered_at" '
+                'FROM "interactions" i WHERE i."channel" = \'chat\' AND i."answered_at" IS NULL '
+                'AND i."ended_at" IS NULL AND i."offered_at" <= ? AND i."offered_at" >= ? '
+                f'AND EXISTS (SELECT 1 FROM "{REALTIME_EVENTS.name}" e WHERE e."subject_id" = i."interaction_id" '
+                "AND e.\"event_type\" = 'conversation_started')",
+                [now - timedelta(seconds=sla.chat_first_reply_seconds), now - timedelta(days=1)],
+            )
+            alerts = [
+                candidate(
+                    "chat_sla",
+                    str(r["interaction_id"]),
+                    basis="chat_sla",
+                    severity="warning",
+                    message=f"在线会话 {(now - pd.Timestamp(r['offered_at']).to_pydatetime()).total_seconds():.0f} 秒"
+                    f"无坐席回复，超过 {sla.chat_first_reply_seconds:.0f} 秒 (conversation {r['interaction_id']}).",
+                    evidence=f"offered_at={pd.Timestamp(r['offered_at']).isoformat()}Z",
+                    queue=_clean(r["queue"]),
+                    team_id=_clean(r["team_id"]),
+                    agent_id=_clean(r["agent_id"]),
+                )
+                for r in records(chats)
+            ]
+            waiting = self.store.query(
+                f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "answered_at" IS NULL AND "abandoned_at" IS NULL '
+                'AND "offered_at" <= ? AND "offered_at" >= ?',
+                [now - timedelta(seconds=sla.queue_wait_seconds), now - timedelta(days=1)],
+            )
+            for r in records(waiting):
+                wait = (now - pd.Timestamp(r["offered_at"]).to_pydatetime()).total_seconds()
+                alerts.append(self._wait_alert(r, wait, None, None))
+            alerts += kpi_alerts(self.store, now=now, config=self.config, catalogue=self.catalogue)
+            stored = store_alerts(
+                self.store, alerts, now=now, window_seconds=self.config.dedup_window_seconds, webhook=self.webhook
+            )
+        self._notify(stored)
+        return stored
+
+    def _notify(self, alerts: list[Alert]) -> None:
+        if not alerts:
+            return
+        for listener in self.listeners:
+            try:
+                listener(alerts)
+            except Exception:  # a failing sink must not fail processing; the alert is stored
+                log.exception("alert listener failed")
