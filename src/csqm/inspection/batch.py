@@ -67,12 +67,49 @@ class Batch:
     @functools.cached_property
     def joined(self) -> str:
         """The text of every turn back to back, ASCII lower-cased (slice it with :attr:`char_starts`)."""
-        low = pc.ascii_lower(self.text)
-        offsets = _offsets(low)
-        data = low.buffers()[2]
+        return self.lower_bytes.decode("utf-8", errors="replace")
+
+    @functools.cached_property
+    def lower(self) -> pa.StringArray:
+        """The masked text of every turn, ASCII lower-cased (what phrases and regexes are searched in)."""
+        return pc.ascii_lower(self.text)
+
+    @functools.cached_property
+    def lower_bytes(self) -> bytes:
+        """The UTF-8 bytes of :attr:`lower`, every turn back to back (slice it with :attr:`byte_starts`)."""
+        offsets = _offsets(self.lower)
+        data = self.lower.buffers()[2]
         if data is None or not len(offsets) or offsets[-1] == offsets[0]:
-            return ""
-        return str(data.to_pybytes()[offsets[0] : offsets[-1]].decode("utf-8", errors="replace"))
+            return b""
+        return bytes(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+
+    @functools.cached_property
+    def byte_starts(self) -> np.ndarray:
+        """Byte offset of each turn in :attr:`lower_bytes` (T + 1)."""
+        offsets = _offsets(self.lower)
+        return np.asarray(offsets - offsets[0], dtype=np.int64)
+
+    def char_offsets(self, turns: np.ndarray, byte_offsets: np.ndarray) -> np.ndarray:
+        """Character offsets inside their turn of byte offsets inside their turn (at character boundaries)."""
+        turns = np.asarray(turns, dtype=np.int64)
+        out = np.array(byte_offsets, dtype=np.int64)
+        if not len(out):
+            return out
+        starts = self.byte_starts
+        wide = (starts[turns + 1] - starts[turns]) != self.char_length[turns]  # turns with non-ASCII text
+        todo = np.flatnonzero(wide & (out > 0))
+        if len(todo):
+            # characters = bytes − continuation bytes (10xxxxxx) before the offset, counted for all at once
+            lengths = out[todo]
+            firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            at = np.repeat(starts[turns[todo]] - firsts, lengths) + np.arange(int(lengths.sum()))
+            continuation = (self._bytes_array[at] & 0xC0) == 0x80
+            out[todo] = lengths - np.add.reduceat(continuation.astype(np.int64), firsts)
+        return out
+
+    @functools.cached_property
+    def _bytes_array(self) -> np.ndarray:
+        return np.frombuffer(self.lower_bytes, dtype=np.uint8)
 
     @functools.cached_property
     def char_starts(self) -> np.ndarray:
@@ -101,7 +138,25 @@ class Batch:
         return rank, back
 
     def speaker_mask(self, speakers: Iterable[str]) -> np.ndarray:
-        """Turns spoken by any of ``speakers`` (all turns when empty)."""
+        """Turns spoken by any of ``speakers`` (all turns when empty). Do not modify the result."""
+        key = tuple(speakers)
+        if key not in self._masks:
+            self._masks[key] = self._speaker_mask(key)
+        return self._masks[key]
+
+    def spoke(self, speakers: Iterable[str]) -> np.ndarray:
+        """Conversations in which any of ``speakers`` has a turn. Do not modify the result."""
+        key = ("spoke", *speakers)
+        if key not in self._masks:
+            counts = np.bincount(self.conv[self.speaker_mask(key[1:])], minlength=self.n_conversations)
+            self._masks[key] = counts > 0
+        return self._masks[key]
+
+    @functools.cached_property
+    def _masks(self) -> dict[tuple[str, ...], np.ndarray]:
+        return {}
+
+    def _speaker_mask(self, speakers: tuple[str, ...]) -> np.ndarray:
         codes = [SPEAKERS.index(s) for s in speakers]
         if not codes:
             return np.ones(self.n_turns, dtype=bool)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from csqm.errors import ConfigError
 from csqm.inspection.batch import Batch
@@ -216,7 +217,7 @@ class Inspector:
         """By default a rule about some speakers applies only where one of them spoke."""
         if not scope.speakers:
             return np.ones(b.n_conversations, dtype=bool)
-        return np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
+        return b.spoke(scope.speakers)  # the engine's scopes are "in scope and spoken by them"
 
     def _score(
         self,
@@ -234,10 +235,7 @@ class Inspector:
         f_rule = np.concatenate([np.full(len(d), r) for r, d in found]) if found else np.zeros(0, np.int64)
         f_rule = f_rule.astype(np.int64)
         raw: list[str | None] = [e for _, d in found for e in d.evidence]
-        evidence: list[str] = [
-            e if e is not None else _excerpt(batch, int(t), int(s), int(x))
-            for e, t, s, x in zip(raw, f_turn, f_start, f_end, strict=True)
-        ]
+        evidence = _evidence(batch, raw, f_turn, f_start, f_end)
         card_of = conv_card[f_conv]
         f_item = (
             np.where(card_of >= 0, self._rule_item[np.maximum(card_of, 0), f_rule], -1)
@@ -266,9 +264,20 @@ class Inspector:
         )
 
 
-def _excerpt(batch: Batch, turn: int, start: int, end: int) -> str:
+def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
+    """Each finding's evidence: the detector's own, or an excerpt cut from the turn's text."""
+    cut = [i for i, e in enumerate(raw) if e is None and turn[i] >= 0]
+    if not cut:
+        return [e or "" for e in raw]
+    texts = batch.text.take(pa.array(turn[cut])).to_pylist()
+    out: list[str] = [e or "" for e in raw]
+    for i, text, s, x in zip(cut, texts, start[cut].tolist(), end[cut].tolist(), strict=True):
+        out[i] = _excerpt(text or "", s, x)
+    return out
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
     """The matched text with a little context either side (the stored text is already masked)."""
-    text = batch.text_of(turn)
     if start < 0:
         return text[: 2 * _EXCERPT + 20]
     lo, hi = max(0, start - _EXCERPT), min(len(text), end + _EXCERPT)

@@ -107,9 +107,10 @@ class DetectContext:
     def phrase_hits(self) -> PhraseHits:
         return self.index.search(self.batch)
 
-    def match(self, terms: Terms, turns: np.ndarray) -> Hits:
-        """Hits of ``terms`` inside the turns where the mask ``turns`` holds."""
-        return match_terms(terms, self.index, self.phrase_hits, turns)
+    def match(self, terms: Terms, turns: np.ndarray, *, chars: bool = True) -> Hits:
+        """Hits of ``terms`` inside the turns where the mask ``turns`` holds, with character spans
+        (``chars=False``: UTF-8 byte spans, in the same order; cheaper when only turns matter)."""
+        return match_terms(terms, self.index, self.phrase_hits, turns, chars=chars)
 
     @property
     def sentiment(self) -> SentimentModel:

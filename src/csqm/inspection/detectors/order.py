@@ -50,8 +50,8 @@ class OrderDetector(Detector):
 
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         b, p = ctx.batch, self._p
-        before = ctx.match(p.first, self._turns(ctx, scope, p.first))
-        after = ctx.match(p.then, self._turns(ctx, scope, p.then))
+        before = ctx.match(p.first, self._turns(ctx, scope, p.first), chars=False)  # byte spans: same order
+        after = ctx.match(p.then, self._turns(ctx, scope, p.then), chars=False)
         first_then = _first_per_conversation(b.conv, after)
         applicable = np.zeros(b.n_conversations, dtype=bool)
         applicable[b.conv[first_then.turn]] = True
@@ -60,7 +60,7 @@ class OrderDetector(Detector):
         np.minimum.at(earliest, b.conv[before.turn], key)
         then_key = first_then.turn * (1 << 32) + first_then.start
         late = earliest[b.conv[first_then.turn]] > then_key
-        return Detected.from_hits(b, first_then.where(late), applicable & scope.conversations)
+        return Detected.from_hits(b, first_then.where(late).in_chars(b), applicable & scope.conversations)
 
 
 def _first_per_conversation(conv: np.ndarray, hits: Hits) -> Hits:

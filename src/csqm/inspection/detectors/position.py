@@ -48,11 +48,11 @@ class PositionDetector(Detector):
         rank, back = b.ranks(scope.turns)
         in_window = (rank if p.window == "first" else back) >= 0
         in_window &= (rank if p.window == "first" else back) < p.turns
-        hits = ctx.match(p, in_window)
+        hits = ctx.match(p, in_window, chars=False)
         spoke = np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
         applicable = scope.conversations & spoke
         if p.must == "not_say":
-            return Detected.from_hits(b, hits, applicable)
+            return Detected.from_hits(b, hits.in_chars(b), applicable)
         said = np.zeros(b.n_conversations, dtype=bool)
         said[b.conv[hits.turn]] = True
         missing = np.flatnonzero(applicable & ~said)
@@ -81,7 +81,7 @@ class AbsenceDetector(Detector):
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         assert isinstance(self.params, AbsenceParams)
         b = ctx.batch
-        hits = ctx.match(self.params, scope.turns)
+        hits = ctx.match(self.params, scope.turns, chars=False)
         said = np.bincount(b.conv[hits.turn], minlength=b.n_conversations) >= self.params.min_count
         spoke = np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
         applicable = scope.conversations & spoke

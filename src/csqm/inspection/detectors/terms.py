@@ -2,17 +2,19 @@
 
 All phrases of all rules are searched in one pass (:class:`PhraseIndex`, one Aho-Corasick automaton
 over the UTF-8 bytes of every turn of a batch back to back), so adding a rule costs almost nothing.
-Matching ignores ASCII case. Offsets are characters inside the turn's masked text.
+Matching ignores ASCII case. Offsets reported to detectors are characters inside the turn's masked text.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick_rs
 import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csqm.inspection.batch import Batch
@@ -67,7 +69,11 @@ class Terms(BaseModel):
 
 @dataclass(frozen=True)
 class Hits:
-    """Matches in a batch: turn index, character span, and which phrase (-1 for the regex)."""
+    """Matches in a batch: turn index, span inside the turn, and which phrase (-1 for the regex).
+
+    :meth:`DetectContext.match <csqm.inspection.detectors.base.DetectContext.match>` returns character
+    spans; inside the matcher spans are UTF-8 byte offsets (same order, converted only for what is kept).
+    """
 
     turn: np.ndarray
     start: np.ndarray
@@ -89,6 +95,13 @@ class Hits:
         order = np.lexsort((self.start, self.turn))
         return self.where(order)
 
+    def in_chars(self, batch: Batch) -> Hits:
+        """These hits with byte spans turned into character spans."""
+        if not len(self):
+            return self
+        start = batch.char_offsets(self.turn, self.start)
+        return Hits(self.turn, start, batch.char_offsets(self.turn, self.end), self.term)
+
     @classmethod
     def concat(cls, parts: Iterable[Hits]) -> Hits:
         items = [p for p in parts if len(p)]
@@ -97,8 +110,13 @@ class Hits:
         return cls(*(np.concatenate([getattr(p, f) for p in items]) for f in ("turn", "start", "end", "term")))
 
 
+#: Bytes that are ASCII letters or digits (a Latin phrase glued to one is not a whole word).
+_WORD = np.zeros(256, dtype=bool)
+_WORD[[ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
+
+
 class PhraseIndex:
-    """One automaton over every literal of every rule; searched once per batch."""
+    """One automaton over every literal of every rule; searched once per batch (over UTF-8 bytes)."""
 
     def __init__(self, literals: Iterable[str]) -> None:
         self.patterns = sorted({lit for lit in literals if lit})
@@ -107,7 +125,9 @@ class PhraseIndex:
         self.left = np.array([p[0].isascii() and p[0].isalnum() for p in self.patterns], dtype=bool)
         self.right = np.array([p[-1].isascii() and p[-1].isalnum() for p in self.patterns], dtype=bool)
         self._automaton = (
-            ahocorasick_rs.AhoCorasick(self.patterns, implementation=ahocorasick_rs.Implementation.DFA)
+            ahocorasick_rs.BytesAhoCorasick(
+                [p.encode("utf-8") for p in self.patterns], implementation=ahocorasick_rs.Implementation.DFA
+            )
             if self.patterns
             else None
         )
@@ -116,22 +136,22 @@ class PhraseIndex:
         """All phrase occurrences in ``batch`` (overlapping ones included)."""
         if self._automaton is None or batch.n_turns == 0:
             return PhraseHits(batch, np.zeros((0, 3), dtype=np.int64))
-        found = self._automaton.find_matches_as_indexes(batch.joined, overlapping=True)
-        raw = np.array(found, dtype=np.int64).reshape(-1, 3)
-        return PhraseHits(batch, raw, self)
+        found = self._automaton.find_matches_as_indexes(batch.lower_bytes, overlapping=True)
+        flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=3 * len(found))
+        return PhraseHits(batch, flat.reshape(-1, 3), self)
 
 
 class PhraseHits:
-    """The phrase index's matches in one batch, grouped by phrase for quick selection."""
+    """The phrase index's matches in one batch (byte spans), grouped by phrase for quick selection."""
 
     def __init__(self, batch: Batch, raw: np.ndarray, index: PhraseIndex | None = None) -> None:
         self.batch = batch
-        starts = batch.char_starts
+        starts = batch.byte_starts
         turn = np.searchsorted(starts, raw[:, 1], side="right") - 1
         inside = raw[:, 2] <= starts[turn + 1]  # never across two turns
         raw, turn = raw[inside], turn[inside]
         if index is not None and len(raw):
-            keep = _whole_words(batch.joined, raw, starts[turn], starts[turn + 1], index)
+            keep = _whole_words(batch.lower_bytes, raw, starts[turn], starts[turn + 1], index)
             raw, turn = raw[keep], turn[keep]
         order = np.argsort(raw[:, 0], kind="stable")
         self._pattern = raw[order, 0]
@@ -140,45 +160,50 @@ class PhraseHits:
         self._end = raw[order, 2] - starts[self._turn]
 
     def of(self, index: PhraseIndex, phrases: Iterable[str]) -> Hits:
-        """Hits of ``phrases`` (``term`` = position in ``phrases``), in character offsets."""
+        """Hits of ``phrases`` (``term`` = position in ``phrases``), in byte offsets inside the turn."""
         wanted = [index.ids[p.lower()] for p in phrases]
         if not wanted or not len(self._pattern):
             return Hits.empty()
         lo = np.searchsorted(self._pattern, wanted, side="left")
         hi = np.searchsorted(self._pattern, wanted, side="right")
-        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
-        if not len(take):
+        n = hi - lo
+        total = int(n.sum())
+        if not total:
             return Hits.empty()
-        term = np.repeat(np.arange(len(wanted)), hi - lo)
+        # positions lo[i], lo[i] + 1, …, hi[i] - 1 for every phrase, back to back
+        take = np.arange(total) + np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n)
+        term = np.repeat(np.arange(len(wanted)), n)
         return Hits(self._turn[take], self._start[take], self._end[take], term)
 
 
-def _whole_words(text: str, raw: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: PhraseIndex) -> np.ndarray:
-    """Hits of Latin phrases not glued to a letter or digit on either side."""
-    keep = np.ones(len(raw), dtype=bool)
-    for i in np.flatnonzero(index.left[raw[:, 0]] | index.right[raw[:, 0]]).tolist():
-        p, s, e = raw[i]
-        glued_left = index.left[p] and s > lo[i] and _is_word(text[s - 1])
-        glued_right = index.right[p] and e < hi[i] and _is_word(text[e])
-        keep[i] = not (glued_left or glued_right)
-    return keep
+def _whole_words(data: bytes, raw: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: PhraseIndex) -> np.ndarray:
+    """Hits of Latin phrases not glued to a letter or digit on either side (checked on the bytes:
+    the bytes of a non-ASCII character are never ASCII letters or digits)."""
+    pattern, start, end = raw[:, 0], raw[:, 1], raw[:, 2]
+    left, right = index.left[pattern] & (start > lo), index.right[pattern] & (end < hi)
+    if not (left.any() or right.any()):
+        return np.ones(len(raw), dtype=bool)
+    text = np.frombuffer(data, dtype=np.uint8)
+    last = len(text) - 1
+    glued_left = left & _WORD[text[np.clip(start - 1, 0, last)]]
+    glued_right = right & _WORD[text[np.clip(end, 0, last)]]
+    return np.asarray(~(glued_left | glued_right))
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
-def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray) -> Hits:
-    """Hits of ``terms`` in the turns where ``turns`` (a boolean mask) holds, negations applied."""
+def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray, *, chars: bool = True) -> Hits:
+    """Hits of ``terms`` in the turns where ``turns`` (a boolean mask) holds, negations applied.
+    Spans are characters, or with ``chars=False`` UTF-8 bytes (cheaper when only turns matter)."""
+    batch = hits.batch
     found = hits.of(index, terms.phrases)
     found = found.where(turns[found.turn])
     if terms.regex:
         found = Hits.concat([found, _regex_hits(terms, index, hits, turns)])
     if terms.negations and len(found):
-        found = found.where(~_negated(found, hits.of(index, terms.negations), terms.negation_window))
+        found = found.where(~_negated(batch, found, hits.of(index, terms.negations), terms.negation_window))
     if terms.exceptions and len(found):
         found = found.where(~_covered(found, hits.of(index, terms.exceptions)))
-    return _leftmost_longest(found)
+    found = _leftmost_longest(found)
+    return found.in_chars(batch) if chars else found
 
 
 def _leftmost_longest(found: Hits) -> Hits:
@@ -194,30 +219,36 @@ def _leftmost_longest(found: Hits) -> Hits:
 
 
 def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray) -> Hits:
+    """Regex matches (byte spans) in the candidate turns, searched in the ASCII lower-cased text."""
     batch = hits.batch
     if terms.prefilter:
         candidates = np.unique(hits.of(index, terms.prefilter).turn)
         candidates = candidates[turns[candidates]]
     else:
         candidates = np.flatnonzero(turns)
+    if not len(candidates):
+        return Hits.empty()
     pattern = re.compile(terms.regex or "", re.IGNORECASE)
-    joined, starts = batch.joined, batch.char_starts
+    texts = batch.lower.take(pa.array(candidates)).to_pylist()
     rows: list[tuple[int, int, int]] = []
-    for t in candidates.tolist():
-        text = joined[starts[t] : starts[t + 1]]
-        rows.extend((t, m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start())
+    for t, text in zip(candidates.tolist(), texts, strict=True):
+        for m in pattern.finditer(text or ""):
+            if m.end() > m.start():
+                start = len(text[: m.start()].encode("utf-8"))
+                rows.append((t, start, start + len(m.group().encode("utf-8"))))
     if not rows:
         return Hits.empty()
     arr = np.array(rows, dtype=np.int64)
     return Hits(arr[:, 0], arr[:, 1], arr[:, 2], np.full(len(arr), -1, dtype=np.int64))
 
 
-def _negated(found: Hits, cues: Hits, window: int) -> np.ndarray:
+def _negated(batch: Batch, found: Hits, cues: Hits, window: int) -> np.ndarray:
     """Hits that a cue ends right before (within ``window`` characters, or touching)."""
+    cues = cues.where(np.isin(cues.turn, found.turn))
     if not len(cues):
         return np.zeros(len(found), dtype=bool)
-    keys = np.sort(cues.turn * _SHIFT + cues.end)
-    at = found.turn * _SHIFT + found.start
+    keys = np.sort(cues.turn * _SHIFT + batch.char_offsets(cues.turn, cues.end))
+    at = found.turn * _SHIFT + batch.char_offsets(found.turn, found.start)
     lo = np.searchsorted(keys, at - window, side="left")
     hi = np.searchsorted(keys, at, side="right")
     return np.asarray(hi > lo)
@@ -228,7 +259,11 @@ def _covered(found: Hits, spans: Hits) -> np.ndarray:
     out = np.zeros(len(found), dtype=bool)
     if not len(spans):
         return out
-    for i in np.flatnonzero(np.isin(found.turn, spans.turn)).tolist():
-        same = spans.turn == found.turn[i]
-        out[i] = bool(np.any(same & (spans.start <= found.start[i]) & (spans.end >= found.end[i])))
+    order = np.argsort(spans.turn, kind="stable")
+    s_turn, s_start, s_end = spans.turn[order], spans.start[order], spans.end[order]
+    lo = np.searchsorted(s_turn, found.turn, side="left")
+    hi = np.searchsorted(s_turn, found.turn, side="right")
+    for i in np.flatnonzero(hi > lo).tolist():
+        a, b = lo[i], hi[i]
+        out[i] = bool(np.any((s_start[a:b] <= found.start[i]) & (s_end[a:b] >= found.end[i])))
     return out
