@@ -1,0 +1,253 @@
+"""``compute_metrics`` with the rollup: the same result, the rolled-up metrics read from the rollup.
+
+For each stretch of constant definitions (as :func:`csqm.metrics.compute_metrics` splits them), the
+metrics whose every measure the rollup holds are answered by one query that sums the rollup's day
+rows into the requested periods and breakdown and then applies the compiler's own value, numerator,
+denominator and sample-size expressions; the others go to the raw tables as usual. The rollup is
+used only when it is current (its data version equals the store's), was built for the reporting
+zone, and the request needs nothing finer than a day nor a dimension it does not keep; otherwise
+everything is answered from the raw tables. ``CSQM_ROLLUP=off`` turns it off (benchmark baseline).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlglot import exp
+
+from csqm.metrics import history as hist
+from csqm.metrics.branch import _filter_condition
+from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
+from csqm.metrics.compiler import OUTPUTS, Compiled, compile_metrics, with_inputs
+from csqm.metrics.engines import Engine, Params, engine_for
+from csqm.metrics.filters import Filter
+from csqm.metrics.query import _choose, _filters, _segments, _zone
+from csqm.metrics.request import Request
+from csqm.metrics.results import History, empty_result, long_format, ordered
+from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, covered, digest, measures_of
+from csqm.metrics.rollup.tables import ROLLUP_STATE, ROLLUP_TABLE
+from csqm.metrics.rollup.version import data_version, existing_tables
+from csqm.metrics.timegrid import Window
+from csqm.store import Store, ddl
+
+
+@dataclass(frozen=True)
+class RollupState:
+    """A built rollup: its zone, measure columns and the data version it was built from."""
+
+    zone: str
+    data_version: str
+    measures: frozenset[str]
+
+
+def enabled() -> bool:
+    """False when ``CSQM_ROLLUP`` is off, 0, false or no."""
+    return os.environ.get("CSQM_ROLLUP", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def built_state(store: Store) -> RollupState | None:
+    """The rollup's recorded state, or None when it was never built."""
+    if ROLLUP_STATE.name not in existing_tables(store):
+        return None
+    frame = store.query(
+        f'SELECT "zone", "data_version", "measures" FROM {ddl.quote(ROLLUP_STATE.name)} WHERE "rollup" = ?',
+        [ROLLUP_TABLE],
+    )
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    return RollupState(str(row["zone"]), str(row["data_version"]), frozenset(str(row["measures"]).split()))
+
+
+def current_state(store: Store) -> RollupState | None:
+    """The rollup's state when it is enabled, built and current; None otherwise."""
+    if not enabled():
+        return None
+    state = built_state(store)
+    if state is None or state.data_version != data_version(store):
+        return None
+    return state
+
+
+def compute_metrics(
+    store: Store,
+    metrics: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    where: str | Sequence[str] | Sequence[Filter] | None = None,
+    catalogue: Catalogue | None = None,
+    timezone: str | None = None,
+    record_history: bool = True,
+    today: date | None = None,
+) -> pd.DataFrame:
+    """:func:`csqm.metrics.compute_metrics`, answered from the rollup where it can be.
+
+    Same arguments, same result; ``result.attrs["rollup"]`` lists the metrics read from the rollup.
+    """
+    cat = catalogue or load_catalogue(user_dir_from_env())
+    zone = _zone(timezone or cat.reporting_timezone)
+    request = Request(tuple(by), grain, Window.inclusive(zone, start, end), _filters(where))
+    ids, skipped = _choose(cat, metrics, request)
+    versions: History = {}
+    if record_history:
+        versions = hist.sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
+    state = current_state(store) if _answerable(request) else None
+    if state is not None and state.zone != zone:
+        state = None
+    engine = engine_for(store.dialect)
+    frames, rolled = [], set()
+    for window, as_of in _segments(cat, ids, request, versions):
+        segment = replace(request, window=window)
+        fast = _covered(as_of, ids, engine, state.measures) if state is not None else []
+        rest = [m for m in ids if m not in fast]
+        parts = []
+        for part, build in ((fast, _rollup_query), (rest, compile_metrics)):
+            if part:
+                query = build(as_of, part, segment, engine)
+                parts.append((part, store.query(query.sql, query.params)))
+        if len(parts) > 1 and segment.keys:
+            parts = _same_keys(store, parts, as_of, segment.keys, engine)
+        frames += [long_format(wide, part, segment, as_of, versions) for part, wide in parts]
+        rolled.update(fast)
+    result = ordered(pd.concat(frames, ignore_index=True), ids, request.keys) if frames else empty_result(request)
+    result.attrs["skipped"] = skipped
+    result.attrs["rollup"] = [m for m in ids if m in rolled]
+    return result
+
+
+def _same_keys(
+    store: Store, parts: list[tuple[list[str], pd.DataFrame]], catalogue: Catalogue, keys: list[str], engine: Engine
+) -> list[tuple[list[str], pd.DataFrame]]:
+    """Every part with the key rows of all parts, as one query over every metric would return.
+
+    The compiler's query has a row for each key that any of its sources has; a metric whose sources
+    lack that key gets the values of an aggregate over no row (counts 0, everything else NULL).
+    """
+    union = pd.concat([wide[keys] for _, wide in parts], ignore_index=True).drop_duplicates(ignore_index=True)
+    out = []
+    for ids, wide in parts:
+        merged = union.merge(wide, on=keys, how="left", indicator=True)
+        missing = (merged.pop("_merge") == "left_only").to_numpy()
+        if missing.any():
+            for column, value in _over_no_row(store, catalogue, ids, engine).items():
+                merged[column] = merged[column].astype(object)
+                merged.loc[missing, column] = value
+        out.append((ids, merged))
+    return out
+
+
+def _over_no_row(store: Store, catalogue: Catalogue, ids: list[str], engine: Engine) -> dict[str, Any]:
+    """The output columns of ``ids`` when every measure is NULL (a key none of their sources has)."""
+    measures = measures_of(catalogue, ids, engine)
+    nulls = exp.select(*[exp.cast(exp.null(), engine.float_type).as_(name) for name, _ in measures.columns.values()])
+    outputs = [getattr(measures.outputs[m], name).copy().as_(f"{m}__{name}") for m in ids for name in OUTPUTS]
+    sql, _ = engine.render(exp.select(*outputs).from_(nulls.subquery("combined")))
+    return {str(k): v for k, v in store.query(sql).iloc[0].items()}
+
+
+_CACHE_LIMIT = 512
+_covered_cache: dict[tuple[Any, ...], bool] = {}
+_query_cache: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+
+
+def _fingerprint(catalogue: Catalogue, ids: list[str]) -> tuple[tuple[str, str], ...]:
+    """What the measures of ``ids`` depend on: the computation of each metric involved."""
+    return tuple((m, catalogue[m].computation_hash()) for m in with_inputs(catalogue, ids))
+
+
+def _remember(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+def _covered(catalogue: Catalogue, ids: list[str], engine: Engine, held: frozenset[str]) -> list[str]:
+    """:func:`covered`, remembered per metric computation and rollup content."""
+    out = []
+    for metric_id in ids:
+        key = (engine.name, _fingerprint(catalogue, [metric_id]), held)
+        if key not in _covered_cache:
+            _remember(_covered_cache, key, bool(covered(catalogue, [metric_id], engine, held)))
+        if _covered_cache[key]:
+            out.append(metric_id)
+    return out
+
+
+def _answerable(request: Request) -> bool:
+    """The request needs no finer grain than a day and no dimension the rollup does not keep."""
+    dims = set(request.by) | {f.dimension for f in request.filters}
+    return request.grain != "hour" and dims <= set(ROLLUP_DIMENSIONS)
+
+
+def _rollup_query(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> Compiled:
+    """The compiler's result layout for ``ids``, from the rollup's day rows (SQL remembered per shape)."""
+    window = request.window
+    shape = tuple((f.dimension, len(f.values), f.negate) for f in request.filters)
+    key = (engine.name, tuple(ids), _fingerprint(catalogue, ids), request.grain, request.by, shape,
+           window.start is None, window.end_exclusive is None)  # fmt: skip
+    if key not in _query_cache:
+        _remember(_query_cache, key, _rollup_template(catalogue, ids, request, engine))
+    sql, slots = _query_cache[key]
+    values = {
+        "start": None if window.start is None else _midnight(window.start),
+        "end": None if window.end_exclusive is None else _midnight(window.end_exclusive),
+    }
+    params = [
+        slot[1] if slot[0] == "source" else values[slot[0]] if slot[0] in values else
+        request.filters[slot[1]].values[slot[2]]
+        for slot in slots
+    ]  # fmt: skip
+    return Compiled(sql, params, list(ids), request.keys)
+
+
+def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> tuple[str, list[Any]]:
+    """SQL text and, per placeholder, what it takes: a source name, the start or end, a filter value."""
+    measures = measures_of(catalogue, ids, engine)
+    params = Params()
+    keys: list[exp.Expr] = []  # by expression: an alias named like a rollup column would group by the column
+    if request.grain:
+        keys.append(engine.truncate(request.grain, exp.column("period")))
+    keys += [exp.column(d) for d in request.by]
+    sums = [exp.func("SUM", exp.column(digest(spec))).as_(name) for name, spec in measures.columns.values()]
+    sources = sorted({spec.source for _, spec in measures.columns.values()})
+    conditions: list[exp.Expr] = [
+        exp.In(this=exp.column("source"), expressions=[params.add(("source", s)) for s in sources])
+    ]
+    window = request.window
+    if window.start is not None:
+        conditions.append(exp.GTE(this=exp.column("period"), expression=_cast_ts(params.add(("start",)))))
+    if window.end_exclusive is not None:
+        conditions.append(exp.LT(this=exp.column("period"), expression=_cast_ts(params.add(("end",)))))
+    for i, flt in enumerate(request.filters):
+        slots = Filter(flt.dimension, tuple(f"{i}/{j}" for j in range(len(flt.values))), flt.negate)
+        condition = _filter_condition(exp.column(flt.dimension), slots, params)
+        params.values = [("filter", i, int(v.split("/")[1])) if isinstance(v, str) else v for v in params.values]
+        conditions.append(condition)
+    named = [k.copy().as_(name) for k, name in zip(keys, request.keys, strict=True)]
+    combined = exp.select(*named, *sums).from_(ROLLUP_TABLE).where(exp.and_(*conditions))
+    if keys:
+        combined = combined.group_by(*keys)
+    names = [exp.column(k) for k in request.keys]
+    outputs = [getattr(measures.outputs[m], name).copy().as_(f"{m}__{name}") for m in ids for name in OUTPUTS]
+    final = exp.select(*[n.copy() for n in names], *outputs).from_("combined").with_("combined", as_=combined)
+    if names:
+        final = final.order_by(*[n.copy() for n in names])
+    sql, order = engine.render(final)
+    return sql, [params.values[i] for i in order]
+
+
+def _cast_ts(value: exp.Expr) -> exp.Expr:
+    return exp.cast(value, "TIMESTAMP")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)

@@ -1,0 +1,49 @@
+"""The rollup's bookkeeping table, declared like ``csqm.store.schema`` (to be folded into a migration).
+
+The rollup itself, ``metric_rollup``, is a derived cache rebuilt whole by :func:`csqm.metrics.rollup.refresh`
+(``CREATE TABLE … AS SELECT``): its measure columns are named after the catalogue's measures
+(``m_<digest>``), so it has no fixed declaration. Its key columns are ``source``, ``period`` (local
+midnight of the day) and the dimensions in :data:`ROLLUP_DIMENSIONS`.
+"""
+
+from __future__ import annotations
+
+from csqm.store import Store
+from csqm.store.ddl import create_indexes, create_table
+from csqm.store.schema import Column, Table
+
+#: The rollup table (rebuilt whole on every refresh) and the name it is built under first.
+ROLLUP_TABLE = "metric_rollup"
+BUILDING_TABLE = "metric_rollup_next"
+
+
+def _c(name: str, type_: str, doc: str, **kw: object) -> Column:
+    return Column(name, type_, doc, **kw)  # type: ignore[arg-type]
+
+
+ROLLUP_STATE = Table(
+    "metric_rollup_state",
+    "What the metric rollup holds: its zone, the measures it covers and the data version it was built from.",
+    (
+        _c("rollup", "text", "Rollup table name.", nullable=False),
+        _c("zone", "text", "Reporting zone its days are local to.", nullable=False),
+        _c("data_version", "text", "Fingerprint of the source tables when the build started.", nullable=False),
+        _c("measures", "text", "Space-separated digests of the measure columns it holds.", nullable=False),
+        _c("row_count", "int", "Rows of the rollup.", unit="count", minimum=0),
+        _c("built_at", "timestamp", "When it was built (UTC).", unit="UTC"),
+        _c("build_seconds", "float", "How long the build took.", unit="s", minimum=0),
+    ),
+    key=("rollup",),
+    group="system",
+    ingestable=False,
+)
+
+ROLLUP_TABLES = (ROLLUP_STATE,)
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the bookkeeping table if missing (idempotent)."""
+    for decl in ROLLUP_TABLES:
+        store.execute(create_table(decl, store.dialect))
+        for statement in create_indexes(decl):
+            store.execute(statement)
