@@ -38,7 +38,13 @@ class BotServer:
     """The bot on ``host:port`` (port 0: a free port) in a background thread; use as a context manager."""
 
     def __init__(
-        self, faq: FaqFile | None = None, *, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, mode: Mode = "normal"
+        self,
+        faq: FaqFile | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        mode: Mode = "normal",
     ) -> None:
         bot = FaqBot(faq)
         server_delay, server_mode = delay, mode
@@ -46,7 +52,7 @@ class BotServer:
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: object) -> None:
                 return  # messages may contain personal data: never log them
 
             def _send(self, status: int, body: bytes, ctype: str = "application/json; charset=utf-8") -> None:
@@ -56,13 +62,13 @@ class BotServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 if self.path == "/health":
                     self._send(200, b'{"ok": true}')
                 else:
                     self._send(404, b'{"error": "not found"}')
 
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            def do_POST(self) -> None:
                 if self.path != "/chat":
                     self._send(404, b'{"error": "not found"}')
                     return

@@ -37,7 +37,9 @@ def _quarter(store: Store) -> str:
     return f"{when.year}Q{(when.month - 1) // 3 + 1}"
 
 
-def _simulate(rng: random.Random, task: dict[str, Any], scenario: Scenario, weak: bool, agents: list[str]) -> RecordInput:
+def _simulate(
+    rng: random.Random, task: dict[str, Any], scenario: Scenario, weak: bool, agents: list[str]
+) -> RecordInput:
     answered = rng.random() < (0.85 if weak else 0.95)
     skill = 0.6 if weak else 0.85
     covered = [k for k in scenario.key_points if rng.random() < skill]
@@ -56,13 +58,18 @@ def _simulate(rng: random.Random, task: dict[str, Any], scenario: Scenario, weak
         lines.append("坐席: " + "，".join(k.text for k in covered) + "。" if covered else "坐席: 这个我不太清楚。")
         lines.append("坐席: 请问还有其他可以帮您的吗？感谢您的来电，再见。")
     base = 3.4 if weak else 4.3
-    rating = (lambda: max(1.0, min(5.0, round(rng.gauss(base, 0.6)))))
+
+    def rating() -> float:
+        return float(max(1, min(5, round(rng.gauss(base, 0.6)))))
+
     return RecordInput(
         task_id=task["task_id"],
         executed_at=executed.replace(tzinfo=UTC),
         agent_id=rng.choice(agents) if agents and answered else None,
         answered=answered,
-        rings=rng.choice([1, 2, 2, 3, 3, 4, 5] if weak else [1, 1, 2, 2, 3]) if task["channel"] == "phone" and answered else None,
+        rings=rng.choice([1, 2, 2, 3, 3, 4, 5] if weak else [1, 1, 2, 2, 3])
+        if task["channel"] == "phone" and answered
+        else None,
         first_response_seconds=float(rng.randint(5, 90)) if task["channel"] != "phone" and answered else None,
         transcript="\n".join(lines) or None,
         key_points_covered=[k.id for k in covered],
@@ -119,7 +126,13 @@ def demo_programme(store: Store, *, seed: int, quarter: str | None = None, month
                     run_task(store, task.task_id, adapter, scenarios=scenarios, timeout=5, at=task.scheduled_at)
                     counts["robot"] += 1
                     continue
-                data = _simulate(rng, task.__dict__, scenarios[task.scenario_id], task.team_id == weak_team, agents_by_team.get(task.team_id, []))
+                data = _simulate(
+                    rng,
+                    task.__dict__,
+                    scenarios[task.scenario_id],
+                    task.team_id == weak_team,
+                    agents_by_team.get(task.team_id, []),
+                )
                 record_result(store, data, scenarios=scenarios, by=task.tester_id, source="form")
                 counts["human"] += 1
     for month in plan.months[:2]:

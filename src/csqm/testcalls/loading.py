@@ -35,7 +35,9 @@ def _parse(text: str, name: str, model: type[M], problems: list[str]) -> tuple[M
         return model.model_validate(located.data if located.data is not None else {}), located
     except ValidationError as exc:
         for err in exc.errors():
-            loc: tuple[Any, ...] = tuple(p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-"))
+            loc: tuple[Any, ...] = tuple(
+                p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")
+            )
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}:{located.line_of(loc)}: {dotted(loc)}: {msg}")
         return None, located
@@ -85,7 +87,9 @@ def load_scenarios(paths: Sequence[Path | str] = (), *, builtin: bool = True) ->
         for i, scenario in enumerate(parsed.scenarios):
             where = f"{path}:{located.line_of(('scenarios', i))}"
             if scenario.id in seen:
-                problems.append(f"{where}: scenarios[{i}].id: {scenario.id!r} is already defined at {seen[scenario.id]}")
+                problems.append(
+                    f"{where}: scenarios[{i}].id: {scenario.id!r} is already defined at {seen[scenario.id]}"
+                )
                 continue
             seen[scenario.id] = where
             library[scenario.id] = scenario
@@ -114,7 +118,8 @@ def load_plans(path: Path | str, scenarios: dict[str, Scenario], *, text: str | 
                     problems.append(f"{where}: unknown scenario {sid!r}")
                 elif scenarios[sid].channel not in plan.channels:
                     problems.append(
-                        f"{where}: scenario {sid!r} is for channel {scenarios[sid].channel!r}, outside the plan's channels"
+                        f"{where}: scenario {sid!r} is for channel {scenarios[sid].channel!r}, "
+                        "outside the plan's channels"
                     )
             for channel in plan.channels:
                 if not any(s in scenarios and scenarios[s].channel == channel for s in plan.scenarios):

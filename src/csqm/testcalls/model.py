@@ -95,26 +95,31 @@ class Standards(_Strict):
     Percentages are 0–100. Ratings are 1–5.
     """
 
-    on_spot_resolution_min: float = Field(80.0, ge=0, le=100, description="Resolved on the spot, % of answered tests.")
-    follow_up_resolution_min: float = Field(
-        95.0, ge=0, le=100, description="Follow-ups resolved by their deadline, % of follow-ups due."
+    on_spot_resolution_min: float = Field(
+        default=80.0, ge=0, le=100, description="Resolved on the spot, % of answered tests."
     )
-    phone_max_rings: int = Field(3, ge=1, description="A phone test call is answered within this many rings.")
+    follow_up_resolution_min: float = Field(
+        default=95.0, ge=0, le=100, description="Follow-ups resolved by their deadline, % of follow-ups due."
+    )
+    phone_max_rings: int = Field(default=3, ge=1, description="A phone test call is answered within this many rings.")
     online_max_response_minutes: float = Field(
-        1.0, gt=0, description="An online test gets its first response within this many minutes."
+        default=1.0, gt=0, description="An online test gets its first response within this many minutes."
     )
     response_within_limit_min: float = Field(
-        90.0, ge=0, le=100, description="Tests answered within the ring / response limit, % of tests."
+        default=90.0, ge=0, le=100, description="Tests answered within the ring / response limit, % of tests."
     )
-    satisfaction_min: float = Field(90.0, ge=0, le=100, description="Satisfied tests, % of rated tests.")
+    satisfaction_min: float = Field(default=90.0, ge=0, le=100, description="Satisfied tests, % of rated tests.")
     satisfied_rating: float = Field(
-        4.0, ge=1, le=5, description="A test is satisfied when the mean of its attitude/clarity/accuracy ≥ this."
+        default=4.0,
+        ge=1,
+        le=5,
+        description="A test is satisfied when the mean of its attitude/clarity/accuracy ≥ this.",
     )
     knowledge_error_rate_max: float = Field(
-        5.0, ge=0, le=100, description="Knowledge errors per key point asked, % (each test and in aggregate)."
+        default=5.0, ge=0, le=100, description="Knowledge errors per key point asked, % (each test and in aggregate)."
     )
     key_point_coverage_min: float = Field(
-        80.0, ge=0, le=100, description="Key points a test's answer covers, % of the scenario's key points."
+        default=80.0, ge=0, le=100, description="Key points a test's answer covers, % of the scenario's key points."
     )
 
 
@@ -152,13 +157,13 @@ class Plan(_Strict):
     teams: tuple[str, ...] = Field(min_length=1)
     business_lines: tuple[str, ...] = ()
     monthly_quota: int = Field(ge=1, le=100_000)
-    spot_checks_per_month: int = Field(0, ge=0, le=10_000)
+    spot_checks_per_month: int = Field(default=0, ge=0, le=10_000)
     time_slots: tuple[Literal["morning", "afternoon", "evening"], ...] = ("morning", "afternoon", "evening")
     team_weights: dict[str, float] = Field(default_factory=dict)
     scenarios: tuple[str, ...] = Field(min_length=1)
     testers: tuple[Tester, ...] = Field(min_length=1)
     standards: Standards = Standards()
-    follow_up_days: int = Field(2, ge=0, le=60, description="Default follow-up deadline after a test, in days.")
+    follow_up_days: int = Field(default=2, ge=0, le=60, description="Default follow-up deadline after a test, in days.")
 
     @field_validator("channels")
     @classmethod

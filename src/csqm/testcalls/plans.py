@@ -71,12 +71,20 @@ def schedule(
     unless ``replace`` (and then only while none of its tasks has been executed)."""
     plan = get_plan(store, plan_id)
     tasks = plan_month(plan, scenarios, month, seed=seed, timezone=timezone)
-    existing = int(store.scalar('SELECT count(*) FROM "testcall_tasks" WHERE "plan_id" = ? AND "month" = ?', (plan_id, month)))
+    existing = int(
+        store.scalar('SELECT count(*) FROM "testcall_tasks" WHERE "plan_id" = ? AND "month" = ?', (plan_id, month))
+    )
     if existing and not replace:
-        raise TestcallError(f"{month} of the plan {plan_id} is already scheduled ({existing} tasks); pass --replace to redo it.")
-    done = int(store.scalar('SELECT count(*) FROM "testcall_results" WHERE "plan_id" = ? AND "month" = ?', (plan_id, month)))
+        raise TestcallError(
+            f"{month} of the plan {plan_id} is already scheduled ({existing} tasks); pass --replace to redo it."
+        )
+    done = int(
+        store.scalar('SELECT count(*) FROM "testcall_results" WHERE "plan_id" = ? AND "month" = ?', (plan_id, month))
+    )
     if done:
-        raise TestcallError(f"{month} of the plan {plan_id} already has {done} executed tests; it cannot be rescheduled.")
+        raise TestcallError(
+            f"{month} of the plan {plan_id} already has {done} executed tests; it cannot be rescheduled."
+        )
     created = now_utc()
     with store.transaction():
         store.execute('DELETE FROM "testcall_tasks" WHERE "plan_id" = ? AND "month" = ?', (plan_id, month))
@@ -105,6 +113,16 @@ def _arrow(tasks: list[Task], seed: int, created: datetime) -> object:
         "created_at": [created] * len(tasks),
     }
     schema = pa.schema(
-        [(k, pa.timestamp("us") if k in ("scheduled_at", "created_at") else pa.int64() if k == "seed" else pa.string()) for k in cols]
+        [
+            (
+                k,
+                pa.timestamp("us")
+                if k in ("scheduled_at", "created_at")
+                else pa.int64()
+                if k == "seed"
+                else pa.string(),
+            )
+            for k in cols
+        ]
     )
     return pa.table(cols, schema=schema)

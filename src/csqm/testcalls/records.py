@@ -43,23 +43,29 @@ class RecordInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task_id: str = Field(min_length=1, max_length=200)
-    channel: str | None = Field(None, description="Optional; must match the task's channel when given.")
-    executed_at: datetime | None = Field(None, description="When the test was made; naive = reporting zone. Default: now.")
-    agent_id: str | None = Field(None, max_length=200, description="Agent who answered, when known (job number).")
+    channel: str | None = Field(default=None, description="Optional; must match the task's channel when given.")
+    executed_at: datetime | None = Field(
+        None, description="When the test was made; naive = reporting zone. Default: now."
+    )
+    agent_id: str | None = Field(
+        default=None, max_length=200, description="Agent who answered, when known (job number)."
+    )
     answered: bool
-    rings: int | None = Field(None, ge=0, le=100, description="Rings before answer (phone only).")
-    first_response_seconds: float | None = Field(None, ge=0, le=7 * 86400, description="Seconds to first response.")
-    transcript: str | None = Field(None, max_length=100_000)
-    notes: str | None = Field(None, max_length=20_000)
+    rings: int | None = Field(default=None, ge=0, le=100, description="Rings before answer (phone only).")
+    first_response_seconds: float | None = Field(
+        default=None, ge=0, le=7 * 86400, description="Seconds to first response."
+    )
+    transcript: str | None = Field(default=None, max_length=100_000)
+    notes: str | None = Field(default=None, max_length=20_000)
     key_points_covered: list[str] = Field(default_factory=list, description="Ids of the scenario's key points covered.")
     resolved_on_spot: bool = False
     follow_up_promised: bool = False
     follow_up_deadline: datetime | None = None
     follow_up_resolved_at: datetime | None = None
-    knowledge_errors: int = Field(0, ge=0, le=1000)
-    attitude: float | None = Field(None, ge=1, le=5)
-    clarity: float | None = Field(None, ge=1, le=5)
-    accuracy: float | None = Field(None, ge=1, le=5)
+    knowledge_errors: int = Field(default=0, ge=0, le=1000)
+    attitude: float | None = Field(default=None, ge=1, le=5)
+    clarity: float | None = Field(default=None, ge=1, le=5)
+    accuracy: float | None = Field(default=None, ge=1, le=5)
 
     @field_validator("key_points_covered", mode="before")
     @classmethod
@@ -82,7 +88,14 @@ def parse_transcript(text: str) -> list[dict[str, Any]]:
                 f"Transcript line {n} does not start with a speaker; begin each line with '客户:' or '坐席:' "
                 "(customer: / agent:)."
             )
-        turns.append({"seq": len(turns) + 1, "speaker": speaker, "offset_seconds": float(len(turns) * 10), "text": match.group(2)})
+        turns.append(
+            {
+                "seq": len(turns) + 1,
+                "speaker": speaker,
+                "offset_seconds": float(len(turns) * 10),
+                "text": match.group(2),
+            }
+        )
     return turns
 
 
@@ -152,7 +165,12 @@ def build_row(
         deadline = executed + timedelta(days=plan.follow_up_days)
     covered = [k for k in known if k in set(record.key_points_covered)] if record.answered else []
     masked_turns = [{**t, "text": mask_free_text(t["text"])[0]} for t in turns]
-    inspection: dict[str, Any] = {"inspection_score": None, "inspection_passed": None, "scorecard_id": None, "inspection_findings": None}
+    inspection: dict[str, Any] = {
+        "inspection_score": None,
+        "inspection_passed": None,
+        "scorecard_id": None,
+        "inspection_findings": None,
+    }
     if masked_turns and record.answered:
         result = inspect_conversation(
             masked_turns,
@@ -253,7 +271,18 @@ def record_result(
     return row
 
 
-_BOOL = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False, "是": True, "否": False}
+_BOOL = {
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "是": True,
+    "否": False,
+}
 _BOOL_FIELDS = ("answered", "resolved_on_spot", "follow_up_promised")
 _REQUIRED = ("task_id", "answered")
 
@@ -372,9 +401,16 @@ def update_follow_up(
     verdict = evaluate(row, get_plan(store, str(row["plan_id"])).standards, as_of=now_utc())
     with store.transaction():
         store.execute(
-            'UPDATE "testcall_results" SET "follow_up_resolved_at" = ?, "passed" = ?, "fail_codes" = ?, "fail_reasons" = ? '
+            'UPDATE "testcall_results" SET "follow_up_resolved_at" = ?, "passed" = ?, "fail_codes" = ?, '
+            '"fail_reasons" = ? '
             'WHERE "task_id" = ?',
-            (row["follow_up_resolved_at"], verdict.passed, ",".join(verdict.codes), "; ".join(verdict.reasons), task_id),
+            (
+                row["follow_up_resolved_at"],
+                verdict.passed,
+                ",".join(verdict.codes),
+                "; ".join(verdict.reasons),
+                task_id,
+            ),
         )
     row.update(passed=verdict.passed, fail_codes=",".join(verdict.codes), fail_reasons="; ".join(verdict.reasons))
     return row

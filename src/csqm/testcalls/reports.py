@@ -35,7 +35,16 @@ DIMENSIONS: dict[str, str] = {
     "tester": "tester_id",
 }
 #: Per-test measures summarised by mean and standard deviation.
-MEASURES = ("rating", "attitude", "clarity", "accuracy", "rings", "first_response_seconds", "inspection_score", "key_point_coverage")
+MEASURES = (
+    "rating",
+    "attitude",
+    "clarity",
+    "accuracy",
+    "rings",
+    "first_response_seconds",
+    "inspection_score",
+    "key_point_coverage",
+)
 #: Pairs whose Pearson correlation is reported (answered tests; booleans as 0/1).
 PAIRS = (
     ("rating", "resolved_on_spot"),
@@ -111,7 +120,12 @@ class GroupStats:
     stats: dict[str, dict[str, float | int | None]]
 
     def flat(self, dimension: str) -> dict[str, Any]:
-        out: dict[str, Any] = {dimension: self.group, "tests": self.tests, "answered_pct": self.answered_pct, "passed_pct": self.passed_pct}
+        out: dict[str, Any] = {
+            dimension: self.group,
+            "tests": self.tests,
+            "answered_pct": self.answered_pct,
+            "passed_pct": self.passed_pct,
+        }
         out.update({f"{k}_pct": v for k, v in self.aggregates.items()})
         for m, s in self.stats.items():
             out[f"{m}_mean"], out[f"{m}_std"], out[f"{m}_n"] = s["mean"], s["std"], s["n"]
@@ -213,14 +227,24 @@ def build_report(
             aggs = [a for a in aggregates(brows, std, as_of=as_of) if a.passed is False]
             if aggs:
                 report.weak_links.append(
-                    {"dimension": dim, "group": key, "tests": len(brows), "failed": [a.code for a in aggs], "reasons": [a.reason() for a in aggs]}
+                    {
+                        "dimension": dim,
+                        "group": key,
+                        "tests": len(brows),
+                        "failed": [a.code for a in aggs],
+                        "reasons": [a.reason() for a in aggs],
+                    }
                 )
     report.weak_links.sort(key=lambda w: (-len(w["failed"]), w["dimension"], w["group"]))
     codes: Counter[str] = Counter()
     missed: Counter[tuple[str, str]] = Counter()
     for r in rows:
         codes.update(evaluate(r, std, as_of=as_of).codes)
-        missed.update((str(r.get("scenario_id")), k) for k in str(r.get("key_points_missed") or "").split(",") if k and r.get("answered"))
+        missed.update(
+            (str(r.get("scenario_id")), k)
+            for k in str(r.get("key_points_missed") or "").split(",")
+            if k and r.get("answered")
+        )
     report.common_problems = [{"code": c, "tests": n, "share_pct": _pct(n, len(rows))} for c, n in codes.most_common()]
     report.missed_key_points = [{"scenario_id": s, "key_point": k, "tests": n} for (s, k), n in missed.most_common(20)]
     return report
@@ -243,7 +267,9 @@ def export(report: Report, path: Path | str, *, fmt: str | None = None) -> Path:
                 [{**w, "failed": ",".join(w["failed"]), "reasons": " ".join(w["reasons"])} for w in report.weak_links]
                 or [{"dimension": None}]
             ).to_excel(xl, sheet_name="weak_links", index=False)
-            pd.DataFrame(report.common_problems or [{"code": None}]).to_excel(xl, sheet_name="common_problems", index=False)
+            pd.DataFrame(report.common_problems or [{"code": None}]).to_excel(
+                xl, sheet_name="common_problems", index=False
+            )
     else:
         raise TestcallError(f"Cannot export a report as {kind!r}; use csv, xlsx or json.")
     return target

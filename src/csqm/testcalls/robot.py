@@ -60,9 +60,9 @@ class HttpJsonAdapter:
             self.url, data=body, method="POST", headers={"Content-Type": "application/json", **self.headers}
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) URL from the operator
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 raw = response.read()
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise AdapterError(f"no reply within {timeout:g} s") from exc
         except urllib.error.HTTPError as exc:
             raise AdapterError(f"the endpoint answered HTTP {exc.code}") from exc
@@ -96,7 +96,9 @@ def _contains(text: str, needle: str) -> bool:
     return needle.lower() in text.lower()
 
 
-def play(adapter: ChatAdapter, scenario: Scenario, task_id: str, *, timeout: float = 10.0, now: datetime | None = None) -> RobotRun:
+def play(
+    adapter: ChatAdapter, scenario: Scenario, task_id: str, *, timeout: float = 10.0, now: datetime | None = None
+) -> RobotRun:
     """Play ``scenario`` against ``adapter`` and judge the replies (nothing is stored)."""
     started = now or now_utc()
     replies: list[str] = []

@@ -98,7 +98,9 @@ def plan_month(
 ) -> list[Task]:
     """The tasks of ``plan`` for ``month`` (YYYY-MM, one of the plan's quarter), without storing anything."""
     if month not in plan.months:
-        raise TestcallError(f"The month {month} is outside the plan's quarter {plan.quarter} ({', '.join(plan.months)}).")
+        raise TestcallError(
+            f"The month {month} is outside the plan's quarter {plan.quarter} ({', '.join(plan.months)})."
+        )
     zone = ZoneInfo(timezone)
     rng = random.Random(f"{seed}:{plan.id}:{month}:quota")
     by_channel: dict[str, list[str]] = {c: [] for c in plan.channels}
@@ -130,7 +132,9 @@ def plan_month(
         team = spot.choices(teams, weights)[0]
         channel = spot.choice(plan.channels)
         slot = spot.choice(plan.time_slots)
-        drafts.append(("spot_check", team, channel, spot.choice(by_channel[channel]), slot, _when(spot, month, slot, zone)))
+        drafts.append(
+            ("spot_check", team, channel, spot.choice(by_channel[channel]), slot, _when(spot, month, slot, zone))
+        )
     return _assign(plan, month, drafts, random.Random(f"{seed}:{plan.id}:{month}:testers"))
 
 

@@ -26,7 +26,7 @@ from csqm.store import Store
 from csqm.testcalls.errors import Forbidden
 from csqm.testcalls.model import Scenario, Standards
 from csqm.testcalls.plans import get_plan, now_utc
-from csqm.testcalls.records import RecordInput, record_result, rows_of, update_follow_up
+from csqm.testcalls.records import RecordInput, Source, record_result, rows_of, update_follow_up
 from csqm.testcalls.reports import Report, build_report
 from csqm.testcalls.standards import follow_up_state
 from csqm.testcalls.tables import ensure_tables
@@ -127,7 +127,7 @@ def record(
     principal: Principal,
     data: RecordInput,
     scenarios: Mapping[str, Scenario],
-    source: str = "api",
+    source: Source = "api",
     timezone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """Record a result: a tester for their own task, a manager for any; nobody else."""
@@ -135,7 +135,12 @@ def record(
         raise Forbidden("Only testers and test-call managers record test calls.")
     task_detail(store, principal=principal, task_id=data.task_id)  # 404 outside scope
     return record_result(
-        store, data, scenarios=scenarios, by=principal.username, source=source, timezone=timezone  # type: ignore[arg-type]
+        store,
+        data,
+        scenarios=scenarios,
+        by=principal.username,
+        source=source,
+        timezone=timezone,  # type: ignore[arg-type]
     )
 
 
@@ -151,7 +156,13 @@ def list_results(
 ) -> list[dict[str, Any]]:
     ensure_tables(store)
     where, params = results_condition(principal)
-    filters = (("plan_id", plan_id), ("month", month), ("team_id", team_id), ("agent_id", agent_id), ("scenario_id", scenario_id))
+    filters = (
+        ("plan_id", plan_id),
+        ("month", month),
+        ("team_id", team_id),
+        ("agent_id", agent_id),
+        ("scenario_id", scenario_id),
+    )
     for col, value in filters:
         if value:
             where += f' AND "{col}" = ?'
@@ -188,7 +199,13 @@ def report(
 ) -> Report:
     """A report over the results the caller may see."""
     rows = list_results(
-        store, principal=principal, plan_id=plan_id, month=month, team_id=team_id, agent_id=agent_id, scenario_id=scenario_id
+        store,
+        principal=principal,
+        plan_id=plan_id,
+        month=month,
+        team_id=team_id,
+        agent_id=agent_id,
+        scenario_id=scenario_id,
     )
     if plan_id and not rows:
         plan_detail_or_404(store, principal, plan_id)
@@ -228,7 +245,12 @@ def followups(
 
 
 def close_follow_up(
-    store: Store, *, principal: Principal, task_id: str, resolved_at: datetime | None = None, timezone: str = "Asia/Shanghai"
+    store: Store,
+    *,
+    principal: Principal,
+    task_id: str,
+    resolved_at: datetime | None = None,
+    timezone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """Close a follow-up: a manager, or the tester who recorded the test."""
     if principal.role not in (*MANAGERS, "tester"):

@@ -109,14 +109,20 @@ def evaluate(row: Row, std: Standards, *, as_of: datetime) -> Verdict:
     if errors and (not total or 100.0 * errors / total > std.knowledge_error_rate_max):
         rate = 100.0 * errors / total if total else 100.0
         fails.append(
-            ("knowledge", f"{errors} knowledge error(s) in {total} key points ({rate:.1f}% > {std.knowledge_error_rate_max:g}%).")
+            (
+                "knowledge",
+                f"{errors} knowledge error(s) in {total} key points ({rate:.1f}% > {std.knowledge_error_rate_max:g}%).",
+            )
         )
     if total:
         covered = _count(_val(row, "key_points_covered"))
         coverage = 100.0 * covered / total
         if coverage < std.key_point_coverage_min:
             fails.append(
-                ("key_points", f"Covered {covered} of {total} key points ({coverage:.1f}% < {std.key_point_coverage_min:g}%).")
+                (
+                    "key_points",
+                    f"Covered {covered} of {total} key points ({coverage:.1f}% < {std.key_point_coverage_min:g}%).",
+                )
             )
     mean = rating_mean(row)
     if mean is not None and mean < std.satisfied_rating:
@@ -154,7 +160,8 @@ class Aggregate:
             return f"{self.label}: no data."
         sign = "≤" if self.at_most else "≥"
         verdict = "meets" if self.passed else "fails"
-        return f"{self.label} {self.value:.1f}% ({self.numerator}/{self.denominator}) {verdict} the standard {sign} {self.standard:g}%."
+        share = f"{self.value:.1f}% ({self.numerator}/{self.denominator})"
+        return f"{self.label} {share} {verdict} the standard {sign} {self.standard:g}%."
 
 
 def _agg(code: str, label: str, num: int, den: int, standard: float, *, at_most: bool = False) -> Aggregate:
@@ -182,9 +189,17 @@ def aggregates(rows: Iterable[Row], std: Standards, *, as_of: datetime) -> list[
     covered = sum(_count(_val(r, "key_points_covered")) for r in answered)
     return [
         _agg("on_spot_resolution", "On-the-spot resolution", on_spot, len(answered), std.on_spot_resolution_min),
-        _agg("follow_up_resolution", "Follow-up resolution", due.count("resolved"), len(due), std.follow_up_resolution_min),
+        _agg(
+            "follow_up_resolution",
+            "Follow-up resolution",
+            due.count("resolved"),
+            len(due),
+            std.follow_up_resolution_min,
+        ),
         _agg("response_within_limit", "Answered within the limit", in_limit, len(rows), std.response_within_limit_min),
         _agg("satisfaction", "Satisfaction", satisfied, len(means), std.satisfaction_min),
-        _agg("knowledge_error_rate", "Knowledge error rate", errors, points, std.knowledge_error_rate_max, at_most=True),
+        _agg(
+            "knowledge_error_rate", "Knowledge error rate", errors, points, std.knowledge_error_rate_max, at_most=True
+        ),
         _agg("key_point_coverage", "Key point coverage", covered, points, std.key_point_coverage_min),
     ]

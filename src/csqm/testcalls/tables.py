@@ -101,7 +101,12 @@ TESTCALL_RESULTS = Table(
         _c("source", "text", "csv, api, form, cli or robot.", values=("csv", "api", "form", "cli", "robot")),
         _c("recorded_by", "text", "User who recorded it."),
         _c("recorded_at", "timestamp", "When recorded (UTC).", unit="UTC"),
-        _c("published_at", "timestamp", "When the test-call manager published it (UTC); null: confidential.", unit="UTC"),
+        _c(
+            "published_at",
+            "timestamp",
+            "When the test-call manager published it (UTC); null: confidential.",
+            unit="UTC",
+        ),
     ),
     key=("task_id",),
     group="outcomes",
