@@ -19,12 +19,14 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from csqm.web.auth import Principal
@@ -67,6 +69,19 @@ def _loader() -> ChoiceLoader:
 
 
 ENV = Environment(loader=_loader(), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+@pass_context
+def _localtime(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in the reporting zone (``tz`` of the page context)."""
+    if value is None:
+        return "–"
+    zone = ZoneInfo(str(context.get("tz") or "Asia/Shanghai"))
+    stamp = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return stamp.astimezone(zone).strftime(fmt)
+
+
+ENV.filters["localtime"] = _localtime
 
 
 def request_lang(request: Request) -> Lang:
@@ -177,6 +192,7 @@ def render(
         "csrf_field": csrf_field,
         "nav": nav_items(user),
         "path": request.url.path,
+        "tz": request.app.state.csqm.settings.timezone,
     }
     html = ENV.get_template(template).render({**base, **(context or {})})
     response = HTMLResponse(html, status_code=status_code)

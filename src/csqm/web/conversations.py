@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from csqm.store import Store
 from csqm.web import scope
@@ -20,7 +21,7 @@ from csqm.web.schemas import (
 )
 
 _COLUMNS = (
-    "interaction_id, channel, direction, queue, agent_id, team_id, offered_at, answered_at, "
+    "interaction_id, channel, direction, queue, customer_id, agent_id, team_id, offered_at, answered_at, "
     "ended_at, talk_seconds, topic, resolved"
 )
 _SELECT = (
@@ -32,6 +33,11 @@ _FINDING_COLUMNS = ", ".join(f'"{c}"' for c in FindingPublic.model_fields)
 _INSPECTION_COLUMNS = ", ".join(f'"{c}"' for c in InspectionPublic.model_fields)
 
 
+def local_midnight_utc(day: date, timezone: str) -> datetime:
+    """The UTC instant (naive, as stored) at which ``day`` starts in the reporting zone."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
+
+
 def _filters(
     principal: Principal,
     *,
@@ -39,6 +45,7 @@ def _filters(
     team_id: str | None,
     start: date | None,
     end: date | None,
+    timezone: str,
 ) -> tuple[str, list[Any]]:
     cond, params = scope.condition(principal, team_col='i."team_id"', agent_col='i."agent_id"')
     parts = [cond]
@@ -50,10 +57,10 @@ def _filters(
         params.append(team_id)
     if start is not None:
         parts.append('i."offered_at" >= ?')
-        params.append(datetime.combine(start, time()))
+        params.append(local_midnight_utc(start, timezone))
     if end is not None:
         parts.append('i."offered_at" < ?')
-        params.append(datetime.combine(end + timedelta(days=1), time()))
+        params.append(local_midnight_utc(end + timedelta(days=1), timezone))
     return " AND ".join(parts), params
 
 
@@ -67,10 +74,11 @@ def list_conversations(
     end: date | None = None,
     page: int = 1,
     page_size: int = 50,
+    timezone: str = "Asia/Shanghai",
 ) -> ConversationPage:
-    """Conversations in scope, newest first; ``start``/``end`` are inclusive UTC dates."""
+    """Conversations in scope, newest first; ``start``/``end`` are inclusive dates in the reporting zone."""
     check_window(start, end)
-    cond, params = _filters(principal, agent_id=agent_id, team_id=team_id, start=start, end=end)
+    cond, params = _filters(principal, agent_id=agent_id, team_id=team_id, start=start, end=end, timezone=timezone)
     total = int(store.scalar(f'SELECT count(*) FROM "interactions" AS i WHERE {cond}', params) or 0)
     frame = store.query(
         f'SELECT {_SELECT} WHERE {cond} ORDER BY i."offered_at" DESC, i."interaction_id" LIMIT ? OFFSET ?',

@@ -76,6 +76,7 @@ class ConversationPublic(BaseModel):
     channel: str
     direction: str | None
     queue: str | None
+    customer_id: str | None = None
     agent_id: str | None
     team_id: str | None
     offered_at: datetime
@@ -135,3 +136,84 @@ class ConversationDetail(BaseModel):
     turns: list[TurnPublic]
     inspection: InspectionPublic | None
     findings: list[FindingPublic]
+
+
+class CustomerPublic(BaseModel):
+    """A customer's profile (the display name is masked at ingest)."""
+
+    customer_id: str
+    segment: str | None
+    business_line: str | None
+    region: str | None
+    display_name: str | None
+    first_seen_at: datetime | None
+
+
+class CustomerInteractionPublic(BaseModel):
+    interaction_id: str
+    channel: str | None
+    direction: str | None
+    queue: str | None
+    agent_id: str | None
+    team_id: str | None
+    offered_at: datetime | None
+    talk_seconds: float | None
+    topic: str | None
+    resolved: bool | None
+    score: float | None
+    passed: bool | None
+
+
+class CustomerTicketPublic(BaseModel):
+    ticket_id: str
+    interaction_id: str | None
+    channel: str | None
+    category: str | None
+    priority: str | None
+    created_at: datetime | None
+    resolved_at: datetime | None
+    reopen_count: int | None
+
+
+class CustomerSurveyPublic(BaseModel):
+    survey_id: str
+    interaction_id: str | None
+    sent_at: datetime | None
+    answered_at: datetime | None
+    csat: float | None
+    nps: float | None
+    ces: float | None
+    comment: str | None
+
+
+class CustomerComplaintPublic(BaseModel):
+    complaint_id: str
+    interaction_id: str | None
+    ticket_id: str | None
+    channel: str | None
+    category: str | None
+    severity: str | None
+    created_at: datetime | None
+    resolved_at: datetime | None
+    description: str | None
+
+
+class CustomerOrderPublic(BaseModel):
+    order_id: str
+    ordered_at: datetime | None
+    amount: float | None
+    product: str | None
+    channel: str | None
+    status: str | None
+
+
+class CustomerHistoryPublic(BaseModel):
+    """The customer 360: every channel's history of one customer, limited to the caller's scope."""
+
+    customer: CustomerPublic
+    channels: list[str]
+    interactions: list[CustomerInteractionPublic]
+    tickets: list[CustomerTicketPublic]
+    surveys: list[CustomerSurveyPublic]
+    complaints: list[CustomerComplaintPublic]
+    orders: list[CustomerOrderPublic]

@@ -11,7 +11,7 @@ import importlib
 
 from fastapi import APIRouter
 
-from csqm.web.pages import login, overview
+from csqm.web.pages import drilldown, login, overview
 
 #: Capability packages that contribute pages; each module defines ``router``, mounted under the prefix.
 CAPABILITY_PAGES = (
@@ -26,6 +26,7 @@ def page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     router.include_router(login.router)
     router.include_router(overview.router)
+    router.include_router(drilldown.router)
     for module, prefix in CAPABILITY_PAGES:
         router.include_router(importlib.import_module(module).router, prefix=prefix)
     return router

@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import APIRouter
 
-from csqm.web.routes import conversations, metrics, org
+from csqm.web.routes import conversations, customers, metrics, org
 
 #: Capability packages that contribute routes; each module defines ``router``.
 _CAPABILITY_ROUTERS = ("csqm.testcalls.api", "csqm.improvement.api", "csqm.realtime.api")
@@ -18,6 +18,7 @@ def api_router() -> APIRouter:
     router.include_router(metrics.router)
     router.include_router(org.router)
     router.include_router(conversations.router)
+    router.include_router(customers.router)
     for module in _CAPABILITY_ROUTERS:
         router.include_router(importlib.import_module(module).router)
     return router

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from csqm.web import conversations
-from csqm.web.deps import StoreDep, UserDep
+from csqm.web.deps import StateDep, StoreDep, UserDep
 from csqm.web.routes.common import ERRORS
 from csqm.web.schemas import ConversationDetail, ConversationPage
 
@@ -19,10 +19,13 @@ router = APIRouter(prefix="/conversations", tags=["conversations"], responses=ER
 def read_conversations(
     user: UserDep,
     store: StoreDep,
+    state: StateDep,
     agent_id: Annotated[str | None, Query(max_length=200)] = None,
     team_id: Annotated[str | None, Query(max_length=200)] = None,
-    start: Annotated[date | None, Query(alias="from", description="First UTC date, inclusive.")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last UTC date, inclusive.")] = None,
+    start: Annotated[
+        date | None, Query(alias="from", description="First local date (reporting zone), inclusive.")
+    ] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last local date (reporting zone), inclusive.")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
@@ -36,6 +39,7 @@ def read_conversations(
         end=end,
         page=page,
         page_size=page_size,
+        timezone=state.settings.timezone,
     )
 
 
