@@ -214,3 +214,20 @@ def acknowledge(store: Store, *, principal: Principal, alert: str, now: datetime
     )
     frame = store.query(f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE "alert_id" = ?', [alert])
     return _from_row(records(frame)[0])
+
+
+def list_rows(
+    store: Store,
+    where: str,
+    params: Sequence[Any],
+    *,
+    extra: tuple[str, ...] = (),
+    order: str = '"created_at", "alert_id"',
+    limit: int = 1000,
+) -> list[tuple[Alert, dict[str, Any]]]:
+    """Alerts matching ``where`` (SQL written here, values bound), with the ``extra`` columns."""
+    cols = ", ".join(f'"{c}"' for c in (*_FIELDS, *extra))
+    frame = store.query(
+        f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE {where} ORDER BY {order} LIMIT {int(limit)}', list(params)
+    )
+    return [(_from_row(r), {k: r[k] for k in extra}) for r in records(frame)]

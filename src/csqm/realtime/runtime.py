@@ -1,0 +1,156 @@
+"""What one server process runs for real time: the processor, the live board, the timers and the
+webhook sender, sharing the app's store under its lock.
+
+The board is an in-process ring of recent alerts that the server-sent-events endpoint reads; alerts
+raised in this process are put there as soon as they are committed, and alerts stored by other
+processes (NATS workers) are picked up by the background thread, which also runs the timers
+(:meth:`Processor.tick`) and delivers due webhooks every ``interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from csqm.realtime.alerts import Alert, list_rows
+from csqm.realtime.config import RealtimeConfig, load_config
+from csqm.realtime.engine import Processor
+from csqm.realtime.events import utcnow
+from csqm.realtime.webhook import WebhookSender
+from csqm.web.deps import AppState
+
+log = logging.getLogger(__name__)
+
+
+class Board:
+    """The most recent alerts, numbered; readers ask for everything after the number they last saw."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self._items: deque[tuple[int, Alert]] = deque(maxlen=size)
+        self._ids: set[str] = set()
+        self._next = 1
+        self._lock = threading.Lock()
+
+    def publish(self, alerts: list[Alert]) -> None:
+        with self._lock:
+            for alert in alerts:
+                if alert.alert_id in self._ids:
+                    continue
+                if len(self._items) == self._items.maxlen:
+                    self._ids.discard(self._items[0][1].alert_id)
+                self._items.append((self._next, alert))
+                self._ids.add(alert.alert_id)
+                self._next += 1
+
+    def since(self, number: int) -> list[tuple[int, Alert]]:
+        with self._lock:
+            return [(n, a) for n, a in self._items if n > number]
+
+    @property
+    def last(self) -> int:
+        with self._lock:
+            return self._next - 1
+
+
+class Runtime:
+    """The real-time side of one app (see the module doc)."""
+
+    def __init__(
+        self,
+        state: AppState,
+        *,
+        config: RealtimeConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        webhook_url: str | None = None,
+        webhook_secret: bytes | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        self.state = state
+        self.clock = clock
+        self.config = config or load_config()
+        url = webhook_url if webhook_url is not None else os.environ.get("CSQM_ALERT_WEBHOOK_URL")
+        secret = webhook_secret or os.environ.get("CSQM_ALERT_WEBHOOK_SECRET", "").encode()
+        if url and not secret:
+            secret = state.settings.secret_key()
+        self.processor = Processor(  # the caller holds the store lock, or nothing runs yet
+            state.store,
+            settings=state.settings,
+            config=self.config,
+            catalogue=state.catalogue,
+            clock=clock,
+            webhook=bool(url),
+        )
+        self.board = Board()
+        self.processor.listeners.append(self.board.publish)
+        self.webhook = (
+            WebhookSender(state.store, url=url, secret=secret, config=self.config.webhook, clock=clock, lock=self._lock)
+            if url
+            else None
+        )
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen_at = clock() - timedelta(minutes=1)
+
+    def _lock(self) -> Any:
+        return self.state.lock
+
+    def process(self, raw: list[object]) -> Any:
+        with self.state.lock:
+            return self.processor.process(raw)
+
+    def step(self, now: datetime | None = None) -> None:
+        """One round of background work: timers, alerts from other processes, due webhooks."""
+        now = now or self.clock()
+        with self.state.lock:
+            self.processor.tick(now)
+            since = self._seen_at - timedelta(seconds=10)
+            rows = list_rows(self.state.store, '"created_at" > ?', [since], limit=2000)
+        self._seen_at = now
+        self.board.publish([a for a, _ in rows])
+        if self.webhook is not None:
+            self.webhook.deliver_due(now)
+
+    def start(self) -> None:
+        """Run :meth:`step` every ``interval`` seconds in a daemon thread (idempotent)."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.step()
+                except Exception:
+                    log.exception("real-time background step failed")
+
+        self._thread = threading.Thread(target=loop, name="csqm-realtime", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+_CREATE = threading.Lock()
+
+
+def runtime_of(state: AppState, app_state: Any, *, start: bool = True) -> Runtime:
+    """The app's runtime, created on first use (and its background thread started). Call it with the
+    store lock held (a route with ``StoreDep``) or before the app serves."""
+    runtime: Runtime | None = getattr(app_state, "csqm_realtime", None)
+    if runtime is None:
+        with _CREATE:
+            runtime = getattr(app_state, "csqm_realtime", None)
+            if runtime is None:
+                runtime = Runtime(state)
+                app_state.csqm_realtime = runtime
+                if start:
+                    runtime.start()
+    return runtime

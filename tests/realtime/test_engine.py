@@ -1,0 +1,144 @@
+"""The processor on both engines: storage, masking, idempotency, each alert trigger, dedup, timers."""
+
+from __future__ import annotations
+
+from csqm.realtime.alerts import Alert
+from csqm.realtime.engine import Processor
+from tests.realtime.conftest import Clock, ended, started, turn
+
+ANGRY = "太气人了，垃圾服务，我很生气"
+ANGRY2 = "你们太差劲了，我非常生气"
+CALM = "好的，谢谢你的帮助"
+
+
+def threat(alerts: list[Alert]) -> list[Alert]:
+    return [a for a in alerts if a.kind == "threat_words"]
+
+
+def kinds(proc: Processor) -> list[tuple[str, str]]:
+    frame = proc.store.query('SELECT "subject_id", "kind" FROM "realtime_alerts" ORDER BY 1, 2')
+    return list(zip(frame["subject_id"], frame["kind"], strict=True))
+
+
+def test_conversation_is_stored_masked_in_the_normal_tables(proc: Processor) -> None:
+    out = proc.process(
+        [
+            started("c1", team_id="T1", queue="q1"),
+            turn("c1", 1, "customer", "电话13812345678查一下"),
+            turn("c1", 2, "agent", "您好，已经查到了"),
+        ]
+    )
+    assert (out.accepted, out.duplicates, out.errors) == (3, 0, [])
+    inter = proc.store.query('SELECT * FROM "interactions"')
+    assert inter.loc[0, "interaction_id"] == "c1" and inter.loc[0, "channel"] == "chat"
+    assert str(inter.loc[0, "answered_at"]) == "2026-03-02 09:00:10"  # the first agent turn
+    assert inter.loc[0, "first_response_seconds"] == 10.0
+    utt = proc.store.query('SELECT "seq", "text", "pii_kinds", "offset_seconds" FROM "utterances" ORDER BY "seq"')
+    assert list(utt["text"]) == ["电话138****5678查一下", "您好，已经查到了"]
+    assert utt.loc[0, "pii_kinds"] == "phone"
+    assert list(utt["offset_seconds"]) == [5.0, 10.0]
+    stored = " ".join(str(v) for v in proc.store.query('SELECT * FROM "realtime_events"').to_numpy().ravel())
+    assert "13812345678" not in stored
+
+
+def test_same_events_twice_change_nothing(proc: Processor) -> None:
+    batch = [started("c1"), turn("c1", 1, "customer", "我要投诉你们"), ended("c1")]
+    first = proc.process(batch)
+    assert first.accepted == 3 and len(first.alerts) == 1 and first.inspected == ["c1"]
+    again = proc.process(batch)
+    assert (again.accepted, again.duplicates, again.alerts, again.inspected) == (0, 3, [], [])
+    assert proc.store.scalar('SELECT count(*) FROM "utterances"') == 1
+    assert proc.store.scalar('SELECT count(*) FROM "realtime_alerts"') == 1
+    inside = proc.process([turn("c2", 1, "agent", "x"), turn("c2", 1, "agent", "x")])  # same id in one batch
+    assert inside.duplicates == 1
+
+
+def test_bad_events_are_reported_by_index_and_the_rest_go_on(proc: Processor) -> None:
+    out = proc.process(
+        [
+            started("c1"),
+            {"type": "utterance", "event_id": "x"},
+            7,
+            turn("c1", 1, "agent", "好"),
+            turn("c1", 1, "agent", "again", event_id="other"),
+            turn("zz", 1, "agent", "hi"),
+            started("c1", event_id="c1-s2"),
+        ]
+    )
+    assert out.accepted == 2
+    messages = {e.index: e.error for e in out.errors}
+    assert set(messages) == {1, 2, 4, 6}
+    assert "Event 1 (utterance)" in messages[1] and "'conversation_id'" in messages[1]
+    assert "expected a JSON object" in messages[2]
+    assert "turn 1 of conversation 'c1' was already received" in messages[4]
+    assert "already started" in messages[6]
+    assert [(e.index, e.retry) for e in out.deferred] == [(5, True)]  # not started yet: a worker retries it
+
+
+def test_end_before_all_turns_is_deferred(proc: Processor) -> None:
+    proc.process([started("c1"), turn("c1", 1, "customer", "在吗")])
+    early = proc.process([ended("c1", utterances=2)])
+    assert early.accepted == 0 and early.deferred and "only 1 of the 2 turns" in early.deferred[0].error
+    late = proc.process([turn("c1", 2, "agent", "在的"), ended("c1", utterances=2)])
+    assert late.accepted == 2 and late.inspected == ["c1"]
+
+
+def test_threat_words_alert_once_per_conversation_within_the_window(proc: Processor, clock: Clock) -> None:
+    out = proc.process(
+        [
+            started("c1", agent_id="A1", team_id="T1"),
+            turn("c1", 1, "customer", "我要打12315"),
+            turn("c1", 2, "customer", "还要找律师"),
+        ]
+    )
+    threats = [a for a in out.alerts if a.kind == "threat_words"]
+    assert [(a.kind, a.subject_id, a.event_id, a.severity) for a in threats] == [
+        ("threat_words", "c1", "c1-u1", "critical")
+    ]
+    assert threats[0].team_id == "T1" and threats[0].agent_id == "A1"
+    assert "12315" in threats[0].message
+    clock.advance(600)
+    assert threat(proc.process([turn("c1", 3, "customer", "我要曝光你们")]).alerts) == []
+    clock.advance(1800)  # past the 30-minute window: a new alert
+    assert [a.event_id for a in threat(proc.process([turn("c1", 4, "customer", "欺骗消费者")]).alerts)] == ["c1-u4"]
+    clock.advance(3600)
+    assert threat(proc.process([turn("c1", 5, "agent", "我们不会欺骗您")]).alerts) == []  # agents' words do not count
+
+
+def test_emotion_escalating_needs_two_negative_customer_turns_in_a_row(proc: Processor) -> None:
+    out = proc.process([started("c1"), turn("c1", 1, "customer", ANGRY), turn("c1", 2, "customer", CALM)])
+    assert out.alerts == []
+    out = proc.process([turn("c1", 3, "customer", ANGRY)])
+    assert out.alerts == []  # one negative turn after a calm one
+    out = proc.process([turn("c1", 4, "agent", "抱歉"), turn("c1", 5, "customer", ANGRY2)])
+    assert [(a.kind, a.event_id) for a in out.alerts] == [("emotion", "c1-u5")]
+    polarity = proc.store.query('SELECT "seq", "polarity" FROM "realtime_events" WHERE "speaker" = \'customer\'')
+    values = dict(zip(polarity["seq"], polarity["polarity"], strict=True))
+    assert values[1] <= -0.5 and values[2] > -0.5 and values[3] <= -0.5 and values[5] <= -0.5
+
+
+def test_realtime_rule_fires_on_the_turn(proc: Processor) -> None:
+    out = proc.process([started("c1"), turn("c1", 1, "customer", "快递呢"), turn("c1", 2, "agent", "这不归我管")])
+    assert [(a.kind, a.event_id) for a in out.alerts] == [("rule:zh.forbidden.shirking", "c1-u2")]
+    assert "这不归我管" in out.alerts[0].evidence
+
+
+def test_chat_not_answered_within_30_seconds(proc: Processor, clock: Clock) -> None:
+    proc.process([started("slow", 0), started("fast", 0), started("phone", 0, channel="phone")])
+    proc.process([turn("fast", 1, "agent", "您好", t=10)])
+    clock.now = clock.now.replace(second=29)
+    assert proc.tick() == []
+    clock.now = clock.now.replace(second=31)
+    assert [(a.kind, a.subject_id) for a in proc.tick()] == [("chat_sla", "slow")]
+    assert proc.tick() == []  # deduplicated
+    proc.process([turn("slow", 1, "agent", "抱歉久等", t=40)])
+    assert kinds(proc) == [("slow", "chat_sla")]
+
+
+def test_conversation_without_start_is_not_timed(proc: Processor, clock: Clock) -> None:
+    proc.store.execute(
+        'INSERT INTO "interactions" ("interaction_id", "channel", "offered_at") VALUES (\'old\', \'chat\', ?)',
+        (clock.now.replace(second=0),),
+    )
+    clock.advance(60)
+    assert proc.tick() == []  # batch-ingested history is not live
