@@ -17,6 +17,7 @@ Pure functions on numbers (no store), so each can be checked by hand:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -61,7 +62,8 @@ class DidResult:
 
 def _clean(values: Sequence[float]) -> np.ndarray:
     arr = np.asarray(values, dtype="float64")
-    return arr[~np.isnan(arr)]
+    kept: np.ndarray = arr[~np.isnan(arr)]
+    return kept
 
 
 def welch(before: Sequence[float], after: Sequence[float]) -> TestResult:
@@ -74,7 +76,9 @@ def welch(before: Sequence[float], after: Sequence[float]) -> TestResult:
     if vb == 0 and va == 0:
         t, p = (0.0, 1.0) if ma == mb else (math.copysign(math.inf, ma - mb), 0.0)
     else:
-        res = sps.ttest_ind(a, b, equal_var=False)
+        with warnings.catch_warnings():  # nearly equal values: scipy warns, the result is still right
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = sps.ttest_ind(a, b, equal_var=False)
         t, p = float(res.statistic), float(res.pvalue)
     pooled = math.sqrt(((len(b) - 1) * vb + (len(a) - 1) * va) / (len(b) + len(a) - 2))
     d = (ma - mb) / pooled if pooled > 0 else (0.0 if ma == mb else math.copysign(math.inf, ma - mb))
@@ -150,6 +154,32 @@ def did_proportions(
         z = estimate / se
         pv = float(2 * sps.norm.sf(abs(z)))
     return DidResult(estimate, z, pv, p[1] - p[0], p[3] - p[2], p[2], p[3])
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Least-squares slope of values over period numbers 0, 1, 2 …, with the p-value of slope ≠ 0."""
+
+    slope: float
+    p_value: float
+    start: float
+    end: float
+    n: int
+
+
+def trend(values: Sequence[float]) -> Trend:
+    """Linear trend of consecutive per-period values (missing periods keep their position)."""
+    arr = np.asarray(values, dtype="float64")
+    x = np.arange(len(arr), dtype="float64")
+    keep = ~np.isnan(arr)
+    x, y = x[keep], arr[keep]
+    if len(y) < 3:
+        raise ValueError(f"A trend needs at least 3 values (got {len(y)}).")
+    if float(np.ptp(y)) == 0:
+        return Trend(0.0, 1.0, float(y[0]), float(y[0]), len(y))
+    res = sps.linregress(x, y)
+    slope, intercept = float(res.slope), float(res.intercept)
+    return Trend(slope, float(res.pvalue), intercept + slope * x[0], intercept + slope * x[-1], len(y))
 
 
 def verdict(change: float, p_value: float, alpha: float, direction: str) -> Verdict:

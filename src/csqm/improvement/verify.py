@@ -131,8 +131,9 @@ def evaluate(
         before_value, after_value = test.before * scale, test.after * scale
     else:
         series = _pooled_value(scope, metric).dropna()
-        b = [v for d, v in series.items() if d < windows.after_start]
-        a = [v for d, v in series.items() if d >= windows.after_start]
+        is_after = [d >= windows.after_start for d in series.index]
+        b = [float(v) for v, late in zip(series, is_after, strict=True) if not late]
+        a = [float(v) for v, late in zip(series, is_after, strict=True) if late]
         if len(b) < MIN_PERIODS or len(a) < MIN_PERIODS:
             raise VerificationError(
                 f"Cannot verify {metric.id} for {label}: it needs values on at least {MIN_PERIODS} days before and "
@@ -256,7 +257,8 @@ def verify_metric(
     now = today or local_today(cat.reporting_timezone)
     if windows.after_end >= now:
         raise VerificationError(
-            f"The after window ends on {windows.after_end}; verify {metric} from {windows.after_end + timedelta(days=1)}."
+            f"The after window ends on {windows.after_end}; "
+            f"verify {metric} from {windows.after_end + timedelta(days=1)}."
         )
     by: tuple[str, ...] = () if scope_kind == "all" else (scope_kind,)
     where = None if comparison or scope_kind == "all" else f"{scope_kind}={scope_value}"
