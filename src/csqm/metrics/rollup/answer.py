@@ -27,10 +27,12 @@ from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
 from csqm.metrics.compiler import OUTPUTS, Compiled, compile_metrics, with_inputs
 from csqm.metrics.engines import Engine, Params, engine_for
 from csqm.metrics.filters import Filter
+from csqm.metrics.measures import MeasureSpec
 from csqm.metrics.query import _choose, _filters, _segments, _zone
 from csqm.metrics.request import Request
-from csqm.metrics.results import History, empty_result, long_format, ordered
-from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, covered, digest, measures_of
+from csqm.metrics.results import History, empty_result, ordered
+from csqm.metrics.rollup.longform import long_format
+from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, covered, digest, distinct_dimension, measures_of
 from csqm.metrics.rollup.tables import ROLLUP_STATE, ROLLUP_TABLE
 from csqm.metrics.rollup.version import data_version, existing_tables
 from csqm.metrics.timegrid import Window
@@ -110,7 +112,7 @@ def compute_metrics(
         fast = _covered(as_of, ids, engine, state.measures) if state is not None else []
         rest = [m for m in ids if m not in fast]
         parts = []
-        for part, build in ((fast, _rollup_query), (rest, compile_metrics)):
+        for part, build in ((fast, _rollup_query), (rest, _raw_query)):
             if part:
                 query = build(as_of, part, segment, engine)
                 parts.append((part, store.query(query.sql, query.params)))
@@ -188,6 +190,16 @@ def _answerable(request: Request) -> bool:
     return request.grain != "hour" and dims <= set(ROLLUP_DIMENSIONS)
 
 
+def _raw_query(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> Compiled:
+    """:func:`compile_metrics`, remembered per request and metric computations (dashboards repeat)."""
+    key = ("raw", engine.name, tuple(ids), _fingerprint(catalogue, ids), request)
+    if key not in _query_cache:
+        compiled = compile_metrics(catalogue, ids, request, engine)
+        _remember(_query_cache, key, (compiled.sql, compiled.params))
+    sql, params = _query_cache[key]
+    return Compiled(sql, list(params), list(ids), request.keys)
+
+
 def _rollup_query(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> Compiled:
     """The compiler's result layout for ``ids``, from the rollup's day rows (SQL remembered per shape)."""
     window = request.window
@@ -217,7 +229,7 @@ def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, eng
     if request.grain:
         keys.append(engine.truncate(request.grain, exp.column("period")))
     keys += [exp.column(d) for d in request.by]
-    sums = [exp.func("SUM", exp.column(digest(spec))).as_(name) for name, spec in measures.columns.values()]
+    sums = [_total(spec).as_(name) for name, spec in measures.columns.values()]
     sources = sorted({spec.source for _, spec in measures.columns.values()})
     conditions: list[exp.Expr] = [
         exp.In(this=exp.column("source"), expressions=[params.add(("source", s)) for s in sources])
@@ -243,6 +255,16 @@ def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, eng
         final = final.order_by(*[n.copy() for n in names])
     sql, order = engine.render(final)
     return sql, [params.values[i] for i in order]
+
+
+def _total(spec: MeasureSpec) -> exp.Expr:
+    """A measure over the selected day rows: their sum, or the distinct count of a dimension."""
+    column = exp.column(digest(spec))
+    dim = distinct_dimension(spec)
+    if dim is None:
+        return exp.func("SUM", column)
+    positive = exp.GT(this=column, expression=exp.Literal.number(0))
+    return exp.Count(this=exp.Distinct(expressions=[exp.Case(ifs=[exp.If(this=positive, true=exp.column(dim))])]))
 
 
 def _cast_ts(value: exp.Expr) -> exp.Expr:

@@ -22,7 +22,7 @@ from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
 from csqm.metrics.engines import Engine, Params, engine_for
 from csqm.metrics.measures import MeasureSpec
 from csqm.metrics.request import Request
-from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, catalogue_specs
+from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, catalogue_specs, stored
 from csqm.metrics.rollup.tables import BUILDING_TABLE, ROLLUP_STATE, ROLLUP_TABLE, ensure_tables
 from csqm.metrics.rollup.version import data_version
 from csqm.metrics.sources import SOURCES
@@ -51,7 +51,7 @@ def refresh(store: Store, catalogue: Catalogue | None = None) -> RefreshSummary:
     columns = sorted(specs)
     by_source: dict[str, dict[str, MeasureSpec]] = {}
     for name in columns:
-        by_source.setdefault(specs[name].source, {})[name] = specs[name]
+        by_source.setdefault(specs[name].source, {})[name] = stored(specs[name])
     params = Params()
     parts = [
         _source_part(src, wanted, columns, cat.reporting_timezone, engine, params)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from csqm.metrics.rollup.answer import built_state
 from csqm.metrics.rollup.build import RefreshSummary, refresh
+from csqm.metrics.rollup.version import data_version
 from csqm.store import Store
 
 
 def after_change(store: Store) -> RefreshSummary | None:
-    """Rebuild the rollup if the store has one (the first build is explicit: ``refresh``)."""
-    if built_state(store) is None:
+    """Rebuild the rollup if the store has one and its data changed since (the first build is
+    explicit: :func:`csqm.metrics.rollup.refresh`, so small stores and tests pay nothing)."""
+    state = built_state(store)
+    if state is None or state.data_version == data_version(store):
         return None
     return refresh(store)

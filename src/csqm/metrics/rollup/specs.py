@@ -2,9 +2,11 @@
 
 A measure is rolled up when its aggregate is a plain count or sum over a dated source: the total over
 a range is then the sum of the per-day totals (counts exactly; sums of whole-second durations exactly,
-sums of fractional values up to the order of floating-point additions). Percentiles, distinct counts,
-averages, minima and maxima do not add up, and employment-span sources (agents) are counted per
-period rather than per day: metrics that use them are answered from the raw tables.
+sums of fractional values up to the order of floating-point additions). A distinct count of a
+dimension the rollup keeps (channel coverage) is rolled up as the row count per day and key: the
+distinct count is the number of that dimension's values with a positive count. Percentiles, other
+distinct counts, averages, minima and maxima do not add up, and employment-span sources (agents) are
+counted per period rather than per day: metrics that use them are answered from the raw tables.
 
 Measures over a window (the next contact of the same customer, for FCR) are rolled up too: the raw
 query computes the window over every row of the table on the side it looks, so the per-day totals of
@@ -14,6 +16,8 @@ a whole-table build are the same; that is also why a refresh rebuilds the rollup
 from __future__ import annotations
 
 import hashlib
+
+from sqlglot import exp
 
 from csqm.metrics.catalogue import Catalogue
 from csqm.metrics.compiler import with_inputs
@@ -34,9 +38,27 @@ def digest(spec: MeasureSpec) -> str:
     return "m_" + hashlib.sha256(spec.key().encode()).hexdigest()[:16]
 
 
+def distinct_dimension(spec: MeasureSpec) -> str | None:
+    """The rollup dimension a distinct count counts (``COUNT(DISTINCT channel)``), if it counts one."""
+    value = spec.value
+    if spec.agg != "count_distinct" or not isinstance(value, exp.Column) or value.table != "t":
+        return None
+    dims = SOURCES[spec.source].dimensions
+    return next((d for d in ROLLUP_DIMENSIONS if dims.get(d) == ("t", value.name)), None)
+
+
+def stored(spec: MeasureSpec) -> MeasureSpec:
+    """What the rollup keeps for a measure: itself, or for a distinct count of a dimension the number
+    of rows counted per day and key (the distinct count is then over the keys where it is positive)."""
+    if distinct_dimension(spec) is None:
+        return spec
+    return MeasureSpec(spec.source, "count", spec.value, spec.condition, inner=spec.inner)
+
+
 def rollable(spec: MeasureSpec) -> bool:
     src = SOURCES[spec.source]
-    return spec.agg in ADDITIVE and src.span is None and src.time is not None
+    dated = src.span is None and src.time is not None
+    return dated and (spec.agg in ADDITIVE or distinct_dimension(spec) is not None)
 
 
 def measures_of(catalogue: Catalogue, ids: list[str], engine: Engine) -> MeasureSet:
