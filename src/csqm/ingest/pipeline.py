@@ -27,6 +27,7 @@ from csqm.ingest.stage import to_arrow
 from csqm.ingest.summary import IngestSummary, KindCounts, write_rejects
 from csqm.ingest.transforms import TRANSFORMS
 from csqm.ingest.validate import Problem, validate
+from csqm.metrics.rollup import after_change as refresh_rollup
 from csqm.privacy import Masker
 from csqm.settings import Settings
 from csqm.store import ddl
@@ -261,6 +262,7 @@ class BatchIngest:
             self._write_batch()
         for stage in self.stages.values():
             self.store.execute(f"DROP TABLE IF EXISTS {ddl.quote(stage)}")
+        refresh_rollup(self.store)
         if self.problems:
             path = self.settings.data_dir / "rejects" / f"{self.path.name}.{self.batch_id}.rejects.csv"
             write_rejects(path, self.problems)

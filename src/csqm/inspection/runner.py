@@ -23,6 +23,7 @@ from csqm.inspection.engine import Inspector
 from csqm.inspection.feedback import judge_feedback
 from csqm.inspection.loading import Packs, load_packs
 from csqm.inspection.tables import ensure_tables
+from csqm.metrics.rollup import after_change as refresh_rollup
 from csqm.store import Store
 
 Progress = Callable[[int, int], None]
@@ -96,6 +97,7 @@ def inspect(
         if progress is not None:
             progress(start + len(ids), len(todo))
     judged = judge_feedback(store, inspector, stamp, use_model=sentiment is not False)
+    refresh_rollup(store)
     return InspectSummary(
         pack_version=loaded.version,
         conversations=total,

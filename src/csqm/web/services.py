@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from csqm.metrics import Catalogue, compute_metrics
+from csqm.metrics import Catalogue, rollup
 from csqm.store import Store
 from csqm.web import scope
 from csqm.web.auth import Principal
@@ -52,10 +52,14 @@ def compute_kpis(
     end: date | None = None,
     where: str | None = None,
 ) -> KpiResultPublic:
-    """KPIs via :func:`csqm.metrics.compute_metrics`, limited to the principal's scope."""
+    """KPIs via :func:`csqm.metrics.compute_metrics`, limited to the principal's scope.
+
+    Read through :func:`csqm.metrics.rollup.compute_metrics`: the same numbers, from the per-day
+    rollup when it is current and holds the metrics' measures, from the raw tables otherwise.
+    """
     check_window(start, end)
     filters = ([where] if where else []) + scope.metric_filters(principal)
-    frame = compute_metrics(
+    frame = rollup.compute_metrics(
         store,
         list(metrics) if metrics else None,
         by=tuple(by),
