@@ -35,12 +35,21 @@ def _parse(text: str, name: str, model: type[M], problems: list[str]) -> tuple[M
         return model.model_validate(located.data if located.data is not None else {}), located
     except ValidationError as exc:
         for err in exc.errors():
+            if _follows_item_error(err):
+                continue
             loc: tuple[Any, ...] = tuple(
                 p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")
             )
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}:{located.line_of(loc)}: {dotted(loc)}: {msg}")
         return None, located
+
+
+def _follows_item_error(err: Any) -> bool:
+    """pydantic also reports "too short" for a list whose items failed; the item errors say it all."""
+    given = err.get("input")
+    minimum = (err.get("ctx") or {}).get("min_length", 0)
+    return bool(err["type"] == "too_short" and isinstance(given, (list, tuple)) and len(given) >= minimum)
 
 
 def load_model(source: Path | str, model: type[M], *, text: str | None = None) -> M:

@@ -359,7 +359,8 @@ def import_csv(
             task, plan, scenario = ctx.prepare(record)
             rows.append(build_row(record, task, plan, scenario, by=by, source="csv", timezone=timezone, now=now))
         except TestcallError as exc:
-            problems.append(f"row {n}: {_field_hint(str(exc))}")
+            hint = _field_hint(str(exc))
+            problems.append(f"row {n}, {hint}" if hint.startswith("field ") else f"row {n}: {hint}")
     if problems:
         raise TestcallFileError(name, problems)
     if not rows:
