@@ -27,10 +27,11 @@ button{cursor:pointer}
 <h1>实时监控 Live board</h1><div id="status">connecting…</div>
 <h2>队列实时指标 Live queue KPIs (last 15 min)</h2>
 <table><thead><tr><th>level</th><th>queue / team</th><th>offered</th><th>answered</th><th>abandoned</th>
-<th>waiting</th><th>服务水平 SL %</th><th>30 s 接通 %</th><th>放弃率 %</th></tr></thead><tbody id="kpis"></tbody></table>
+<th>waiting</th><th>服务水平 SL %</th><th>30 s 接通 %</th><th>放弃率 %</th></tr></thead>
+<tbody id="kpis"></tbody></table>
 <h2>预警 Alerts</h2>
-<table><thead><tr><th>time (UTC)</th><th>kind</th><th>subject</th><th>message</th><th>evidence</th><th></th></tr></thead>
-<tbody id="alerts"></tbody></table>
+<table><thead><tr><th>time (UTC)</th><th>kind</th><th>subject</th><th>message</th><th>evidence</th><th></th></tr>
+</thead><tbody id="alerts"></tbody></table>
 <script>
 const params = new URLSearchParams(location.search);
 if (params.get("token")) sessionStorage.setItem("csqm_token", params.get("token"));

@@ -141,9 +141,10 @@ class Runtime:
 _CREATE = threading.Lock()
 
 
-def runtime_of(state: AppState, app_state: Any, *, start: bool = True) -> Runtime:
-    """The app's runtime, created on first use (and its background thread started). Call it with the
-    store lock held (a route with ``StoreDep``) or before the app serves."""
+def runtime_of(state: AppState, app_state: Any, *, start: bool = False) -> Runtime:
+    """The app's runtime, created on first use. Call it with the store lock held (a route with
+    ``StoreDep``) or before the app serves. The background thread (timers, webhook, alerts of other
+    processes) is started by ``csqm realtime serve`` (``start=True``), which also stops it."""
     runtime: Runtime | None = getattr(app_state, "csqm_realtime", None)
     if runtime is None:
         with _CREATE:

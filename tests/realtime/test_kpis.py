@@ -1,0 +1,88 @@
+"""Live queue KPIs over the rolling window, hand-computed, and their alerts against catalogue targets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from csqm.realtime.config import Kpi
+from csqm.realtime.engine import Processor
+from csqm.realtime.kpis import live_kpis
+from tests.realtime.conftest import T0, Clock, queue
+
+NOW = T0 + timedelta(seconds=900)
+
+
+def load(proc: Processor) -> None:
+    events = [
+        queue("offered", "a", 100),
+        queue("answered", "a", 110),  # wait 10: in SL (20 s) and in 30 s
+        queue("offered", "b", 200),
+        queue("answered", "b", 225),  # wait 25: 30 s only
+        queue("offered", "c", 300),
+        queue("answered", "c", 360),  # wait 60: neither
+        queue("offered", "d", 400),
+        queue("abandoned", "d", 403),  # short abandon (3 s < 5 s)
+        queue("offered", "e", 500),
+        queue("abandoned", "e", 540),  # abandoned after 40 s
+        queue("offered", "f", 880),  # waiting 20 s at NOW: undecided for both thresholds
+        queue("offered", "g", 850),  # waiting 50 s at NOW: late for both
+        queue("offered", "h", -10),
+        queue("answered", "h", 5),  # offered before the window
+        queue("offered", "i", 600, q="q2", team="T2"),
+        queue("answered", "i", 605, q="q2", team="T2"),
+    ]
+    out = proc.process(events)
+    assert out.errors == [] and out.accepted == len(events)
+
+
+def test_hand_computed_rates(proc: Processor) -> None:
+    load(proc)
+    got = {(k.level, k.key): k for k in live_kpis(proc.store, now=NOW, config=proc.config, catalogue=proc.catalogue)}
+    assert set(got) == {("queue", "q1"), ("queue", "q2"), ("team", "T1"), ("team", "T2")}
+    q1 = got[("queue", "q1")]
+    assert (q1.offered, q1.answered, q1.abandoned, q1.waiting) == (7, 3, 2, 2)
+    assert q1.service_level == 20.0  # a / {a, b, c, e, g}
+    assert q1.answered_30s == round(100 * 2 / 6, 4)  # {a, b} / {a, b, c, d, e, g}
+    assert q1.abandon_rate == 25.0  # e / {a, b, c, e}
+    assert got[("team", "T1")] == q1.__class__("team", "T1", *list(q1.as_dict().values())[2:])
+    q2 = got[("queue", "q2")]
+    assert (q2.service_level, q2.answered_30s, q2.abandon_rate) == (100.0, 100.0, 0.0)
+
+
+def test_empty_window(proc: Processor) -> None:
+    assert live_kpis(proc.store, now=NOW, config=proc.config, catalogue=proc.catalogue) == []
+
+
+def test_alerts_when_off_target_with_enough_contacts(proc: Processor, clock: Clock) -> None:
+    load(proc)
+    clock.now = NOW
+    proc.config = proc.config.model_copy(update={"kpi": Kpi(min_offered=10)})
+    assert [a.kind for a in proc.tick() if a.kind.startswith("kpi:")] == []  # too few contacts
+    proc.config = proc.config.model_copy(update={"kpi": Kpi(min_offered=4)})
+    alerts = sorted((a.subject_id, a.kind) for a in proc.tick() if a.kind.startswith("kpi:"))
+    assert alerts == [
+        ("queue:q1", "kpi:abandon_rate"),
+        ("queue:q1", "kpi:answered_30s"),
+        ("queue:q1", "kpi:service_level"),
+        ("team:T1", "kpi:abandon_rate"),
+        ("team:T1", "kpi:answered_30s"),
+        ("team:T1", "kpi:service_level"),
+    ]
+    assert [a for a in proc.tick() if a.kind.startswith("kpi:")] == []  # deduplicated within the window
+
+
+def test_queue_wait_alerts(proc: Processor, clock: Clock) -> None:
+    proc.process(
+        [
+            queue("offered", "x", 0),
+            queue("offered", "y", 0),
+            queue("offered", "z", 0),
+            queue("answered", "y", 30),
+            queue("answered", "z", 75),
+        ]
+    )  # z waited 75 s > 60 s
+    assert proc.store.scalar('SELECT count(*) FROM "realtime_alerts" WHERE "kind" = \'queue_wait\'') == 1
+    clock.now = T0 + timedelta(seconds=59)
+    assert [a.subject_id for a in proc.tick() if a.kind == "queue_wait"] == []
+    clock.now = T0 + timedelta(seconds=61)
+    assert [a.subject_id for a in proc.tick() if a.kind == "queue_wait"] == ["x"]
