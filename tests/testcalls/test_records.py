@@ -70,7 +70,11 @@ def test_record_refuses_inconsistent_input(scheduled: Store, scenarios: dict[str
 
 def test_parse_transcript() -> None:
     turns = parse_transcript("客户：你好\n\nagent: hi\n坐席:您好")
-    assert [(t["seq"], t["speaker"], t["text"]) for t in turns] == [(1, "customer", "你好"), (2, "agent", "hi"), (3, "agent", "您好")]
+    assert [(t["seq"], t["speaker"], t["text"]) for t in turns] == [
+        (1, "customer", "你好"),
+        (2, "agent", "hi"),
+        (3, "agent", "您好"),
+    ]
 
 
 def _csv(rows: list[str]) -> str:
@@ -98,7 +102,10 @@ def test_csv_import_all_or_nothing(scheduled: Store, scenarios: dict[str, Scenar
     assert _results(scheduled) == 0  # nothing half-written
     with pytest.raises(TestcallFileError, match="row 1: unknown column"):
         import_csv(scheduled, "x.csv", scenarios=scenarios, by="x", text="task_id,answered,colour\n")
-    assert import_csv(scheduled, "ok.csv", scenarios=scenarios, by="x", text=_csv([good, f"{chat['task_id']},no,,,,no,,"])) == 2
+    assert (
+        import_csv(scheduled, "ok.csv", scenarios=scenarios, by="x", text=_csv([good, f"{chat['task_id']},no,,,,no,,"]))
+        == 2
+    )
     assert _results(scheduled) == 2
     src = set(scheduled.query('SELECT "source" FROM "testcall_results"')["source"])
     assert src == {"csv"}
@@ -126,7 +133,9 @@ def test_followups_tracked_until_closed_or_overdue(scheduled: Store, scenarios: 
     assert "follow_up_late" not in closed["fail_codes"]
     later = {r["task_id"]: r["state"] for r in followups(scheduled, as_of=datetime(2026, 1, 11))}
     assert later == {b["task_id"]: "overdue"}
-    everything = {r["task_id"]: r["state"] for r in followups(scheduled, as_of=datetime(2026, 1, 11), include_closed=True)}
+    everything = {
+        r["task_id"]: r["state"] for r in followups(scheduled, as_of=datetime(2026, 1, 11), include_closed=True)
+    }
     assert everything[a["task_id"]] == "resolved"
     with pytest.raises(TestcallError, match="already closed"):
         update_follow_up(scheduled, a["task_id"])

@@ -59,7 +59,11 @@ def test_reproducible_with_seed(plan: Plan, scenarios: dict[str, Scenario]) -> N
     # more spot checks do not move the quota tasks (separate random streams)
     more = plan.model_copy(update={"spot_checks_per_month": 9})
     q1 = [(t.task_id, t.team_id, t.channel, t.scheduled_at) for t in a if t.kind == "quota"]
-    q2 = [(t.task_id, t.team_id, t.channel, t.scheduled_at) for t in plan_month(more, scenarios, "2026-03", seed=42) if t.kind == "quota"]
+    q2 = [
+        (t.task_id, t.team_id, t.channel, t.scheduled_at)
+        for t in plan_month(more, scenarios, "2026-03", seed=42)
+        if t.kind == "quota"
+    ]
     assert q1 == q2
 
 

@@ -35,7 +35,9 @@ R2 = _row(
     attitude=3.0, clarity=3.0, accuracy=3.0, team_id="T2", agent_id="B1", month="2026-02",
 )  # fmt: skip
 R3 = _row(answered=False, rings=None, resolved_on_spot=False, attitude=None, clarity=None, accuracy=None, team_id="T2")
-R4 = _row(channel="chat", rings=None, first_response_seconds=90.0, attitude=4.0, clarity=4.0, accuracy=4.0, month="2026-02")
+R4 = _row(
+    channel="chat", rings=None, first_response_seconds=90.0, attitude=4.0, clarity=4.0, accuracy=4.0, month="2026-02"
+)
 R5 = _row(
     rings=3, resolved_on_spot=False, follow_up_promised=True, follow_up_deadline=datetime(2026, 1, 10),
     attitude=4.0, clarity=5.0, accuracy=5.0, month="2026-03",
