@@ -159,3 +159,130 @@ def api(settings: Settings, duck: Store) -> Iterator[Api]:
 def any_api(settings: Settings, store: Store) -> Iterator[Api]:
     """The same, on DuckDB and on PostgreSQL."""
     yield from make_api(settings, store)
+
+
+# --- the console (sessions, pages) -------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def seed_customers(store: Store) -> None:
+    """Customer K1 served by team T1 (I1) and team T2 (I5) across channels; K2 served by T2 only (I6)."""
+    store.execute('UPDATE "interactions" SET "customer_id" = ? WHERE "interaction_id" IN (?, ?)', ("K1", "I1", "I5"))
+    store.execute('UPDATE "interactions" SET "customer_id" = ? WHERE "interaction_id" = ?', ("K2", "I6"))
+    store.load_arrow(
+        "customers",
+        pa.table({"customer_id": ["K1", "K2"], "segment": ["vip", "mass"], "display_name": ["王**", "李**"]}),
+    )
+    store.load_arrow(
+        "tickets",
+        pa.table(
+            {
+                "ticket_id": ["TK1", "TK2"],
+                "interaction_id": ["I1", "I5"],
+                "customer_id": ["K1", "K1"],
+                "agent_id": ["A1", "B1"],
+                "team_id": ["T1", "T2"],
+                "created_at": [_ts(5, 3), _ts(5, 5)],
+            }
+        ),
+    )
+    store.load_arrow(
+        "surveys",
+        pa.table(
+            {
+                "survey_id": ["S1", "S2"],
+                "interaction_id": ["I1", "I5"],
+                "customer_id": ["K1", "K1"],
+                "sent_at": [_ts(5, 3), _ts(5, 5)],
+                "csat": [5.0, 2.0],
+            }
+        ),
+    )
+    store.load_arrow(
+        "complaints",
+        pa.table(
+            {
+                "complaint_id": ["CP1"],
+                "customer_id": ["K1"],
+                "interaction_id": ["I5"],
+                "created_at": [_ts(5, 6)],
+                "description": ["T2 的投诉"],
+            }
+        ),
+    )
+    store.load_arrow(
+        "orders",
+        pa.table({"order_id": ["O1"], "customer_id": ["K1"], "ordered_at": [_ts(4, 1)], "amount": [99.5]}),
+    )
+
+
+def set_passwords(store: Store) -> None:
+    """Give every fixture user (``u_<role>``) the password :data:`PASSWORD`."""
+    from argon2 import PasswordHasher
+
+    hashed = PasswordHasher().hash(PASSWORD)
+    store.execute('UPDATE "web_users" SET "password_hash" = ?', (hashed,))
+
+
+class Console:
+    """A browser-like client of the console: cookies kept, CSRF tokens read from the pages."""
+
+    def __init__(self, client: TestClient, store: Store, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.store = store
+        self.tokens = tokens
+
+    def api(self, path: str, role: str, **params: Any) -> Any:
+        """GET an API endpoint with ``role``'s bearer token."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
+        return self.client.get(path, params=params or None, headers=headers)
+
+    def login(self, role: str, password: str = PASSWORD) -> Any:
+        self.client.get("/login")
+        token = self.client.cookies.get("csqm_login_csrf")
+        return self.client.post(
+            "/login",
+            data={"username": f"u_{role}", "password": password, "csrf_token": token, "next": "/"},
+            follow_redirects=False,
+        )
+
+    def csrf(self) -> str:
+        """The session's CSRF token, as a page carries it."""
+        import re
+
+        page = self.client.get("/teams").text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert found, "the page has no CSRF field"
+        return found.group(1)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params=params or None, follow_redirects=False)
+
+    def audit(self, action: str) -> list[tuple[str | None, str, str | None]]:
+        frame = self.store.query(
+            'SELECT "username", "outcome", "target" FROM "web_audit" WHERE "action" = ? ORDER BY "at"', (action,)
+        )
+        return [(r.username, r.outcome, r.target) for r in frame.itertuples()]
+
+
+def make_console(settings: Settings, store: Store) -> Iterator[Console]:
+    seed(store)
+    seed_customers(store)
+    tokens = add_users(store)
+    set_passwords(store)
+    app = create_app(settings, store=store)
+    with TestClient(app) as client:
+        yield Console(client, store, tokens)
+
+
+@pytest.fixture
+def console(settings: Settings, duck: Store) -> Iterator[Console]:
+    """The console on the embedded store with the fixture data; every user's password is PASSWORD."""
+    yield from make_console(settings, duck)
+
+
+@pytest.fixture
+def any_console(settings: Settings, store: Store) -> Iterator[Console]:
+    """The same, on DuckDB and on PostgreSQL."""
+    yield from make_console(settings, store)
