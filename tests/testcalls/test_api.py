@@ -44,7 +44,7 @@ def _record_some(api: Api, scenarios: dict[str, Scenario]) -> dict[str, str]:
     for row in tasks.itertuples():
         agent = "A1" if row.team_id == "T1" else "B1"
         record_result(
-            api.store, RecordInput(task_id=row.task_id, answered=True, agent_id=agent, resolved_on_spot=True),
+            api.store, RecordInput(task_id=str(row.task_id), answered=True, agent_id=agent, resolved_on_spot=True),
             scenarios=scenarios, by=str(row.tester_id),
         )  # fmt: skip
         agents[str(row.task_id)] = agent

@@ -60,7 +60,8 @@ def test_scenario_file_errors(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
         "version: 1\nscenarios:\n  - id: x1\n    name_zh: 甲\n    name_en: A\n    channel: phone\n"
         "    steps: [hi]\n    key_points: [{id: k, text: t}, {id: k, text: u}]\n"
-        "  - id: x2\n    name_zh: 乙\n    name_en: B\n    channel: pager\n    steps: []\n    key_points: [{id: k, text: t}]\n",
+        "  - id: x2\n    name_zh: 乙\n    name_en: B\n    channel: pager\n    steps: []\n"
+        "    key_points: [{id: k, text: t}]\n",
         encoding="utf-8",
     )
     (tmp_path / "b.yaml").write_text("version: 1\nscenarios: [\n", encoding="utf-8")

@@ -110,7 +110,7 @@ def test_csv_import_all_or_nothing(scheduled: Store, scenarios: dict[str, Scenar
     src = set(scheduled.query('SELECT "source" FROM "testcall_results"')["source"])
     assert src == {"csv"}
     dup = _csv([good])
-    with pytest.raises(TestcallFileError, match="row 2: .*already has a recorded result"):
+    with pytest.raises(TestcallFileError, match=r"row 2: .*already has a recorded result"):
         import_csv(scheduled, "again.csv", scenarios=scenarios, by="x", text=dup)
 
 

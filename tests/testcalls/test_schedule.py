@@ -81,7 +81,7 @@ def test_month_outside_quarter_and_no_eligible_tester(plan: Plan, scenarios: dic
     with pytest.raises(TestcallError, match="outside the plan's quarter"):
         plan_month(plan, scenarios, "2026-04", seed=1)
     only_robot = plan.model_copy(update={"testers": tuple(t for t in plan.testers if t.robot)})
-    with pytest.raises(TestcallError, match="No tester .* can test the channel 'phone'"):
+    with pytest.raises(TestcallError, match=r"No tester .* can test the channel 'phone'"):
         plan_month(only_robot, scenarios, "2026-01", seed=1)
 
 

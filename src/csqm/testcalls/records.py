@@ -45,7 +45,7 @@ class RecordInput(BaseModel):
     task_id: str = Field(min_length=1, max_length=200)
     channel: str | None = Field(default=None, description="Optional; must match the task's channel when given.")
     executed_at: datetime | None = Field(
-        None, description="When the test was made; naive = reporting zone. Default: now."
+        default=None, description="When the test was made; naive = reporting zone. Default: now."
     )
     agent_id: str | None = Field(
         default=None, max_length=200, description="Agent who answered, when known (job number)."
