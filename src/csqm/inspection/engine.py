@@ -242,7 +242,8 @@ class Inspector:
             if len(self.cards)
             else np.full(len(f_conv), -1)
         )
-        f_seq = np.where(f_turn >= 0, batch.seq[np.maximum(f_turn, 0)], 0)
+        f_seq = np.zeros(len(f_turn), dtype=np.int64)  # conversation-level findings (turn -1) come first
+        f_seq[f_turn >= 0] = batch.seq[f_turn[f_turn >= 0]]
         sev = self._severity[f_rule] if len(f_rule) else np.zeros(0, dtype=object)
         scores = score_batch(
             self.items, self._pass, conv_card, applicable, f_conv, f_item, f_seq, sev == "fatal", sev != "info"
