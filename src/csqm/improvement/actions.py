@@ -12,10 +12,22 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
+
 from csqm.improvement import verify as ver
 from csqm.improvement.findings import get_finding, set_finding_status
 from csqm.improvement.models import Action, ActionDetail, Event, VerificationRecord
-from csqm.improvement.records import ImprovementError, log_event, mask, next_id, now, parse_date, ready, rows
+from csqm.improvement.records import (
+    ImprovementError,
+    UnknownIdError,
+    log_event,
+    mask,
+    next_id,
+    now,
+    parse_date,
+    ready,
+    rows,
+)
 from csqm.improvement.tables import ACTION_KINDS, ACTION_STATUSES, SCOPE_KINDS
 from csqm.metrics import Catalogue, load_catalogue, user_dir_from_env
 from csqm.store import Store
@@ -139,7 +151,7 @@ def _action(row: dict[str, Any], today: date | None = None) -> Action:
 def get_action(store: Store, action_id: str, *, today: date | None = None) -> Action:
     frame = ready(store).query('SELECT * FROM "improvement_actions" WHERE "action_id" = ?', (action_id,))
     if frame.empty:
-        raise ImprovementError(f"There is no action or training record {action_id!r}; see `csqm actions list`.")
+        raise UnknownIdError(f"There is no action or training record {action_id!r}; see `csqm actions list`.")
     return _action(rows(frame, _DATES)[0], today)
 
 
@@ -290,7 +302,7 @@ def verify_action(
         last = store.scalar(
             'SELECT max("verification_no") FROM "improvement_verifications" WHERE "action_id" = ?', (action_id,)
         )
-        number = 1 if last is None or last != last else int(last) + 1
+        number = 1 if last is None or pd.isna(last) else int(last) + 1
         w = res.windows
         store.execute(
             'INSERT INTO "improvement_verifications" VALUES '

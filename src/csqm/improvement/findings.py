@@ -27,12 +27,14 @@ from scipy import stats as sps
 
 from csqm.improvement import stats
 from csqm.improvement.models import Finding
-from csqm.improvement.records import ImprovementError, log_event, mask, next_id, now, ready, rows
+from csqm.improvement.records import ImprovementError, UnknownIdError, log_event, mask, next_id, now, ready, rows
 from csqm.improvement.tables import FINDING_STATUSES, SCOPE_KINDS
 from csqm.metrics import Catalogue, Metric, MetricQueryError, compute_metrics, load_catalogue, user_dir_from_env
 from csqm.store import Store
 
 SOURCES = ("inspection", "kpi", "test_call")
+#: The catalogue metric that measures an inspection rule category (what an action on it should move).
+RULE_METRICS = {"forbidden": "forbidden_phrase_rate"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Draft:
 
     @property
     def fingerprint(self) -> str:
-        what = self.metric or self.rule_id or self.title
+        what = self.rule_id or self.metric or self.title
         if self.source == "manual":
             what = f"{self.title}|{self.extra.get('at', '')}"
         return f"{self.source}|{self.scope_kind}={self.scope_value}|{what}|{self.period_start}..{self.period_end}"
@@ -115,7 +117,8 @@ def detect_inspection(store: Store, start: date, end: date, zone: str, cfg: Dete
     )
     cases = store.query(f'SELECT i."team_id", i."agent_id", count(*) AS n {base} GROUP BY 1, 2', (lo, hi))
     hits = store.query(
-        'SELECT i."team_id", i."agent_id", f."rule_id", count(DISTINCT f."interaction_id") AS x '
+        'SELECT i."team_id", i."agent_id", f."rule_id", max(f."category") AS category, '
+        'count(DISTINCT f."interaction_id") AS x '
         'FROM "inspection_results" AS r JOIN "interactions" AS i ON i."interaction_id" = r."interaction_id" '
         'JOIN "inspection_findings" AS f ON f."interaction_id" = r."interaction_id" '
         'WHERE r."score" IS NOT NULL AND i."offered_at" >= ? AND i."offered_at" < ? AND i."team_id" IS NOT NULL '
@@ -130,6 +133,7 @@ def detect_inspection(store: Store, start: date, end: date, zone: str, cfg: Dete
     team_n = cases.groupby("team_id")["n"].sum()
     total_n = int(team_n.sum())
     for rule_id, rule_hits in hits.groupby("rule_id"):
+        metric = RULE_METRICS.get(str(rule_hits["category"].iloc[0]))
         team_x = rule_hits.groupby("team_id")["x"].sum()
         total_x = int(team_x.sum())
         for team_id, x in team_x.items():
@@ -138,7 +142,7 @@ def detect_inspection(store: Store, start: date, end: date, zone: str, cfg: Dete
                 int(x), n, total_x - int(x), total_n - n, cfg, "team", str(team_id), str(rule_id), "other teams"
             )
             if draft:
-                drafts.append(replace(draft, team_id=str(team_id)))
+                drafts.append(replace(draft, team_id=str(team_id), metric=metric))
         agent_n = {(str(r["team_id"]), str(r["agent_id"])): int(r["n"]) for r in cases.dropna().to_dict("records")}
         for rec in rule_hits.dropna(subset=["agent_id"]).to_dict("records"):
             team, agent, x = str(rec["team_id"]), str(rec["agent_id"]), int(rec["x"])
@@ -146,7 +150,7 @@ def detect_inspection(store: Store, start: date, end: date, zone: str, cfg: Dete
             tx, tn = int(team_x.get(team, 0)), int(team_n.get(team, 0))
             draft = _rate_draft(x, n, tx - x, tn - n, cfg, "agent", agent, str(rule_id), f"the rest of team {team}")
             if draft:
-                drafts.append(replace(draft, team_id=team, agent_id=agent))
+                drafts.append(replace(draft, team_id=team, agent_id=agent, metric=metric))
     for d in drafts:
         d.period_start, d.period_end = start, end
     return drafts
@@ -409,7 +413,7 @@ def _finding_row(row: dict[str, object]) -> dict[str, object]:
 def get_finding(store: Store, finding_id: str) -> Finding:
     frame = ready(store).query('SELECT * FROM "improvement_findings" WHERE "finding_id" = ?', (finding_id,))
     if frame.empty:
-        raise ImprovementError(f"There is no finding {finding_id!r}; see `csqm actions findings`.")
+        raise UnknownIdError(f"There is no finding {finding_id!r}; see `csqm actions findings`.")
     return Finding.model_validate(_finding_row(rows(frame, _FINDING_DATES)[0]))
 
 

@@ -17,6 +17,10 @@ class ImprovementError(CsqmError):
     """Bad input to the improvement loop (unknown id, field, status, metric or scope)."""
 
 
+class UnknownIdError(ImprovementError):
+    """No finding, action or training record has that id."""
+
+
 class NotAllowedError(CsqmError):
     """The caller's role may not do this (the REST API answers 403)."""
 

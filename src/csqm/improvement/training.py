@@ -22,13 +22,7 @@ from csqm.store import Store
 
 TRAINING_SETTINGS = DetectSettings(alpha=0.05, min_hits=3, min_ratio=2.0)
 MIN_MISSED = 2
-RULE_METRICS = {"forbidden": "forbidden_phrase_rate"}
 DEFAULT_RULE_METRIC = "qa_score_avg"
-
-
-def _rule_metric(store: Store, rule_id: str) -> str:
-    category = store.scalar('SELECT max("category") FROM "inspection_findings" WHERE "rule_id" = ?', (rule_id,))
-    return RULE_METRICS.get(str(category), DEFAULT_RULE_METRIC)
 
 
 def training_needs(
@@ -57,7 +51,7 @@ def training_needs(
                 agent_id=d.agent_id,
                 topic=f"inspection rule {d.rule_id}",
                 source="inspection",
-                metric=_rule_metric(store, str(d.rule_id)),
+                metric=d.metric or DEFAULT_RULE_METRIC,
                 failures=x,
                 cases=n,
                 rate=round(float(d.value or 0.0), 4),

@@ -114,7 +114,10 @@ def evaluate(
     frame = daily.copy()
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame = frame[(frame["period"] >= windows.before_start) & (frame["period"] <= windows.after_end)]
-    in_scope = frame["group"].astype(str) == str(scope_value) if scope_value is not None else frame.index == frame.index
+    if scope_value is not None:  # rows without a value of the dimension belong to no group
+        frame = frame[frame["group"].notna()]
+    frame["group"] = [str(g) for g in frame["group"]]
+    in_scope = frame["group"] == str(scope_value) if scope_value is not None else frame.index == frame.index
     scope, rest = frame[in_scope], frame[~in_scope]
     if comparison_values is not None:
         rest = rest[rest["group"].astype(str).isin([str(v) for v in comparison_values])]
@@ -143,7 +146,7 @@ def evaluate(
         before_value, after_value = test.before, test.after
     did, comparison = _did(scope, rest, metric, windows, proportion)
     if did is not None and comparison_values is None:
-        comparison = f"other {scope_kind} values ({rest['group'].nunique()})"
+        comparison = f"{rest['group'].nunique()} other {scope_kind} values: {comparison}"
     decided_by = did.estimate if did is not None else test.change
     p_decisive = did.p_value if did is not None else test.p_value
     result = stats.verdict(decided_by, p_decisive, alpha, metric.direction)
@@ -172,7 +175,7 @@ def _did(
 ) -> tuple[stats.DidResult | None, str | None]:
     if rest.empty:
         return None, None
-    groups = ", ".join(sorted(rest["group"].astype(str).unique()))
+    groups = ", ".join(sorted({str(g) for g in rest["group"]}))
     rest_after = rest["period"] >= windows.after_start
     scope_after = scope["period"] >= windows.after_start
     if proportion:
@@ -276,7 +279,7 @@ def verify_metric(
     daily = pd.DataFrame(
         {
             "period": frame["period"] if "period" in frame else pd.Series(dtype="datetime64[ns]"),
-            "group": frame[scope_kind].astype(str) if by else "all",
+            "group": frame[scope_kind] if by else "all",
             "value": frame["value"],
             "numerator": frame["numerator"],
             "denominator": frame["denominator"],
