@@ -134,7 +134,8 @@ def _same_keys(
     The compiler's query has a row for each key that any of its sources has; a metric whose sources
     lack that key gets the values of an aggregate over no row (counts 0, everything else NULL).
     """
-    union = pd.concat([wide[keys] for _, wide in parts], ignore_index=True).drop_duplicates(ignore_index=True)
+    filled = [wide[keys] for _, wide in parts if len(wide)] or [parts[0][1][keys]]  # an empty part's dtypes
+    union = pd.concat(filled, ignore_index=True).drop_duplicates(ignore_index=True)  # may be object: not theirs
     out = []
     for ids, wide in parts:
         merged = union.merge(wide, on=keys, how="left", indicator=True)

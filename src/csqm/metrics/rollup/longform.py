@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from csqm.metrics import history as hist
+from csqm.metrics import results
 from csqm.metrics.catalogue import Catalogue
 from csqm.metrics.compiler import OUTPUTS
 from csqm.metrics.request import Request
@@ -27,6 +28,8 @@ def long_format(
     wide: pd.DataFrame, ids: list[str], request: Request, cat: Catalogue, versions: History
 ) -> pd.DataFrame:
     """One row per metric × key combination, as :func:`csqm.metrics.results.long_format`."""
+    if wide.empty:  # nothing to gain, and pandas infers no column type from empty arrays
+        return results.long_format(wide, ids, request, cat, versions)
     keys = request.keys
     fixed = {f.dimension: f.fixes for f in request.filters if f.fixes is not None}
     n, count = len(wide), len(ids)
