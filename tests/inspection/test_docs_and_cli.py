@@ -6,29 +6,37 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from csqm.cli.main import cli
 from csqm.inspection.cli import inspect_command, review
 from csqm.inspection.detectors.registry import builtin_detectors
-from csqm.inspection.kpis import KPIS
 from csqm.inspection.loading import load_packs
 from csqm.inspection.tables import INSPECTION_TABLES
+from csqm.metrics import default_catalogue
+from csqm.metrics.describe import formula
 from csqm.settings import Settings
 from csqm.store import open_store
 from tests.inspection.store_helpers import FIXTURE, add_conversations
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "inspection.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "inspection.md").read_text(encoding="utf-8")
+#: The inspection KPIs: defined once, in the metric catalogue.
+KPI_FILE = ROOT / "src" / "csqm" / "metrics" / "catalogue" / "70-inspection.yaml"
+KPI_IDS = [m["id"] for m in yaml.safe_load(KPI_FILE.read_text(encoding="utf-8"))["metrics"]]
 
 
 def test_docs_cover_detectors_kpis_tables_and_rules() -> None:
-    names = [f"`{c.name}`" for c in builtin_detectors()] + [f"`{k.id}`" for k in KPIS]
+    names = [f"`{c.name}`" for c in builtin_detectors()] + [f"`{k}`" for k in KPI_IDS]
     names += [f"`{t.name}`" for t in INSPECTION_TABLES]
     names += [f"`{r.rule.id.rsplit('.', 0)[0]}`" for r in load_packs().rules if r.rule.id.startswith("zh.")]
     missing = [n for n in names if n not in DOC and n.replace("`", "") not in DOC]
     assert not missing, f"docs/inspection.md does not mention {missing}"
-    for kpi in KPIS:
-        assert kpi.sql in DOC, f"the SQL of {kpi.id} in docs/inspection.md is out of date"
+    catalogue = default_catalogue()
+    assert len(KPI_IDS) == 8
+    for kpi in KPI_IDS:
+        assert formula(catalogue[kpi]) in DOC, f"the formula of {kpi} in docs/inspection.md is out of date"
 
 
 @pytest.fixture

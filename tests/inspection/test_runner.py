@@ -133,8 +133,9 @@ def test_survey_feedback_is_judged(store: Store) -> None:
     assert _run(store).feedback == 0
 
 
-def test_kpis_are_simple_aggregates(store: Store) -> None:
-    from csqm.inspection.kpis import kpi_values
+def test_catalogue_kpis_over_inspection_results(store: Store) -> None:
+    """The inspection KPIs are defined once, in the metric catalogue: computed here over a real run."""
+    from csqm.metrics import compute_metrics
 
     add_conversations(store, FIXTURE)
     surveys = [
@@ -150,15 +151,18 @@ def test_kpis_are_simple_aggregates(store: Store) -> None:
     )
     _run(store)
     scores = _tables(store)[0].dropna(subset=["score"])
-    values = kpi_values(store)
+    ids = ["qa_score_avg", "qa_fatal_rate", "forbidden_phrase_rate", "customer_thanks_share"]
+    ids += ["history_referenced_rate", "pseudo_satisfied_share"]
+    frame = compute_metrics(store, ids, record_history=False)
+    values = {m: float(v) for m, v in zip(frame["metric"], frame["value"], strict=True)}
     # scored: p1, p2, p3, c1, c2 (b1 has no agent turn)
     assert len(scores) == 5
     assert values["qa_score_avg"] == pytest.approx(scores["score"].mean())
-    assert values["qa_fatal_rate"] == pytest.approx(1 / 5)  # p3
-    assert values["forbidden_phrase_rate"] == pytest.approx(2 / 5)  # p2, c2
-    assert values["customer_thanks_share"] == pytest.approx(1 / 5)  # p1
-    assert values["history_referenced_rate"] == pytest.approx(1 / 5)  # c1
-    assert values["pseudo_satisfied_share"] == pytest.approx(2 / 3)  # s2 (comment), s3 (complaint) of s1-s3
+    assert values["qa_fatal_rate"] == pytest.approx(100 * 1 / 5)  # p3
+    assert values["forbidden_phrase_rate"] == pytest.approx(100 * 2 / 5)  # p2, c2
+    assert values["customer_thanks_share"] == pytest.approx(100 * 1 / 5)  # p1
+    assert values["history_referenced_rate"] == pytest.approx(100 * 1 / 5)  # c1
+    assert values["pseudo_satisfied_share"] == pytest.approx(100 * 2 / 3)  # s2 (comment), s3 (complaint) of s1-s3
 
 
 def test_reingesting_a_changed_transcript_reinspects_only_that_conversation(tmp_path, duck, settings):  # type: ignore[no-untyped-def]
