@@ -89,10 +89,14 @@ def demo_loop(
         due_on=effective + timedelta(days=7),
         catalogue=cat,
     )
-    act.update_action(store, action.action_id, username=DEMO_USER, changes={"status": "in_progress"},
-                      note="Two coaching sessions held; the team lead checks ten calls a day.", catalogue=cat)  # fmt: skip
-    act.update_action(store, action.action_id, username=DEMO_USER, changes={"status": "done"},
-                      note="Coaching finished.", catalogue=cat)  # fmt: skip
+    notes = (
+        ("in_progress", "Two coaching sessions held; the team lead checks ten calls a day."),
+        ("done", "Coaching finished."),
+    )
+    for status, note in notes:
+        act.update_action(
+            store, action.action_id, username=DEMO_USER, changes={"status": status}, note=note, catalogue=cat
+        )
     result = DemoLoop(new, finding, act.get_action(store, action.action_id), None)
     try:
         result.verification = act.verify_action(store, action.action_id, username=DEMO_USER, catalogue=cat)
