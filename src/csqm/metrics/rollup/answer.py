@@ -93,7 +93,8 @@ def compute_metrics(
 ) -> pd.DataFrame:
     """:func:`csqm.metrics.compute_metrics`, answered from the rollup where it can be.
 
-    Same arguments, same result; ``result.attrs["rollup"]`` lists the metrics read from the rollup.
+    Same arguments, same result; ``result.attrs["rollup"]`` lists the metrics read from the rollup
+    for every period (not, in any period, from the raw tables).
     """
     cat = catalogue or load_catalogue(user_dir_from_env())
     zone = _zone(timezone or cat.reporting_timezone)
@@ -106,7 +107,7 @@ def compute_metrics(
     if state is not None and state.zone != zone:
         state = None
     engine = engine_for(store.dialect)
-    frames, rolled = [], set()
+    frames, rolled, raw = [], set(), set()
     for window, as_of in _segments(cat, ids, request, versions):
         segment = replace(request, window=window)
         fast = _covered(as_of, ids, engine, state.measures) if state is not None else []
@@ -120,9 +121,10 @@ def compute_metrics(
             parts = _same_keys(store, parts, as_of, segment.keys, engine)
         frames += [long_format(wide, part, segment, as_of, versions) for part, wide in parts]
         rolled.update(fast)
+        raw.update(rest)
     result = ordered(pd.concat(frames, ignore_index=True), ids, request.keys) if frames else empty_result(request)
     result.attrs["skipped"] = skipped
-    result.attrs["rollup"] = [m for m in ids if m in rolled]
+    result.attrs["rollup"] = [m for m in ids if m in rolled and m not in raw]
     return result
 
 
