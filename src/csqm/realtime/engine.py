@@ -288,7 +288,8 @@ class Processor:
                 turns.append(turn)
                 if conv.row["ended_at"] is not None:
                     reinspect.add(e.conversation_id)
-                if e.speaker == "agent" and conv.row["answered_at"] is None:
+                answered = conv.row["answered_at"]
+                if e.speaker == "agent" and (answered is None or at < answered):  # turns may come out of order
                     conv.row["answered_at"] = at
                     if conv.row["channel"] != "phone" and offered is not None:
                         conv.row["first_response_seconds"] = max(0.0, (at - offered).total_seconds())
@@ -432,7 +433,10 @@ class Processor:
         )
 
     def _emotion_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
-        """``turns`` consecutive customer turns (by seq) at or below ``below``, ending at a new turn."""
+        """``turns`` consecutive customer turns (by seq) at or below ``below``, one of them new.
+
+        Every run of consecutive customer turns that contains a new turn is checked, so the alert is
+        raised when the last turn of a negative run arrives, whatever order the turns came in."""
         rule = self.config.emotion
         new = [t for t in turns if t.polarity is not None]
         if not new:
@@ -447,16 +451,21 @@ class Processor:
         for cid, seq, pol in zip(stored["subject_id"], stored["seq"], stored["polarity"], strict=True):
             if pol is not None and not pd.isna(pol):
                 history.setdefault(str(cid), {})[int(seq)] = float(pol)
-        alerts = []
         for t in new:
-            mine = history.setdefault(t.event.conversation_id, {})
-            mine[t.event.seq] = float(t.polarity or 0.0)
-            earlier = [mine[s] for s in sorted(mine) if s <= t.event.seq][-rule.turns :]
-            if len(earlier) == rule.turns and all(p <= rule.below for p in earlier):
-                trail = ", ".join(f"{p:+.2f}" for p in earlier)
-                alerts.append(
-                    self._conv_alert("emotion", t, received, "warning", f"客户情绪升级 polarity {trail}", t.text or "")
-                )
+            history.setdefault(t.event.conversation_id, {})[t.event.seq] = float(t.polarity or 0.0)
+        alerts = []
+        k = rule.turns
+        for t in new:
+            mine = history[t.event.conversation_id]
+            seqs = sorted(mine)
+            pos = seqs.index(t.event.seq)
+            for first in range(max(0, pos - k + 1), min(pos, len(seqs) - k) + 1):
+                run = [mine[s] for s in seqs[first : first + k]]
+                if all(p <= rule.below for p in run):
+                    trail = ", ".join(f"{p:+.2f}" for p in run)
+                    what = f"客户情绪升级 polarity {trail}"
+                    alerts.append(self._conv_alert("emotion", t, received, "warning", what, t.text or ""))
+                    break
         return alerts
 
     def _rule_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
