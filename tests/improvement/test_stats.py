@@ -78,6 +78,21 @@ def test_did_means_by_hand() -> None:
     assert res.scope_change == pytest.approx(10.0)
 
 
+def test_trend_by_hand() -> None:
+    # x = 0..3, y = 1, 3, 2, 4: Σ(x−x̄)(y−ȳ) = 4, Σ(x−x̄)² = 5 → slope 0.8, intercept 2.5 − 0.8·1.5 = 1.3
+    res = stats.trend([1, 3, 2, 4])
+    assert res.slope == pytest.approx(0.8) and res.start == pytest.approx(1.3) and res.end == pytest.approx(3.7)
+    # a missing period keeps its place: 1, nan, 3, 4 is y = 1 + x at x = 0, 2, 3 (on 0..3 it would not be)
+    gap = stats.trend([1, float("nan"), 3, 4])
+    assert (
+        gap.n == 3 and gap.slope == pytest.approx(1.0) and (gap.start, gap.end) == (pytest.approx(1), pytest.approx(4))
+    )
+    flat = stats.trend([2, 2, 2])
+    assert (flat.slope, flat.p_value) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="at least 3 values"):
+        stats.trend([1, float("nan"), 2])
+
+
 def test_degenerate_and_bad_input() -> None:
     same = stats.welch([5, 5, 5], [5, 5, 5])
     assert (same.statistic, same.p_value, same.effect_size) == (0.0, 1.0, 0.0)
@@ -175,9 +190,7 @@ def test_null_effect_false_positive_rate_is_near_alpha() -> None:
     seeds = range(100, 150)
     prop = sum(_verdict(proportion_days(s, base=0.10, scope_after=0.10), FORBIDDEN) != "no_change" for s in seeds)
     mean = sum(_verdict(mean_days(s, effect=0.0), AHT) != "no_change" for s in seeds)
-    no_comparison = sum(
-        _verdict(mean_days(s, effect=0.0), AHT, comparison_values=[]) != "no_change" for s in seeds
-    )
+    no_comparison = sum(_verdict(mean_days(s, effect=0.0), AHT, comparison_values=[]) != "no_change" for s in seeds)
     assert prop <= 5, prop
     assert mean <= 5, mean
     assert no_comparison <= 5, no_comparison

@@ -264,6 +264,18 @@ def detail(store: Store, action_id: str, *, today: date | None = None) -> Action
     )
 
 
+def _touched(store: Store, action: Action, windows: ver.Windows) -> list[str]:
+    """Other scope values with their own (not cancelled) action or training on the same metric taking effect
+    inside the compared windows: they are not an untouched comparison group."""
+    frame = store.query(
+        'SELECT DISTINCT "scope_value" FROM "improvement_actions" WHERE "metric" = ? AND "scope_kind" = ? '
+        'AND "action_id" <> ? AND "status" <> \'cancelled\' AND "effective_on" >= ? AND "effective_on" <= ? '
+        'AND "scope_value" IS NOT NULL',
+        (action.metric, action.scope_kind, action.action_id, windows.before_start, windows.after_end),
+    )
+    return sorted(str(v) for v in frame["scope_value"] if str(v) != action.scope_value)
+
+
 def verify_action(
     store: Store,
     action_id: str,
@@ -284,6 +296,7 @@ def verify_action(
             "set them with `csqm actions update`."
         )
     assert act.metric is not None and act.scope_kind is not None and act.effective_on is not None
+    windows = ver.Windows.around(act.effective_on, act.window_days or DEFAULT_WINDOW_DAYS)
     res = ver.verify_metric(
         store,
         metric=act.metric,
@@ -293,6 +306,7 @@ def verify_action(
         window_days=act.window_days or DEFAULT_WINDOW_DAYS,
         alpha=alpha,
         comparison=comparison,
+        exclude=_touched(store, act, windows),
         catalogue=_catalogue(catalogue),
         today=today,
     )

@@ -179,7 +179,8 @@ def trend(values: Sequence[float]) -> Trend:
         return Trend(0.0, 1.0, float(y[0]), float(y[0]), len(y))
     res = sps.linregress(x, y)
     slope, intercept = float(res.slope), float(res.intercept)
-    return Trend(slope, float(res.pvalue), intercept + slope * x[0], intercept + slope * x[-1], len(y))
+    first, last = float(x[0]), float(x[-1])
+    return Trend(slope, float(res.pvalue), intercept + slope * first, intercept + slope * last, len(y))
 
 
 def verdict(change: float, p_value: float, alpha: float, direction: str) -> Verdict:

@@ -103,11 +103,13 @@ def evaluate(
     windows: Windows,
     alpha: float = DEFAULT_ALPHA,
     comparison_values: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> Verification:
     """Verify from daily rows (``period`` date, ``group``, ``value``, ``numerator``, ``denominator``,
     ``sample_size``); ``group`` holds the scope dimension's value (ignored for scope ``all``).
 
-    ``comparison_values``: the groups forming the comparison (default: every other group; ``[]`` for none).
+    ``comparison_values``: the groups forming the comparison (default: every other group; ``[]`` for none);
+    ``exclude``: groups left out of the comparison (they had their own action on the metric meanwhile).
     """
     if not 0 < alpha < 1:
         raise VerificationError(f"The significance level must be between 0 and 1 (got {alpha}).")
@@ -120,7 +122,9 @@ def evaluate(
     in_scope = frame["group"] == str(scope_value) if scope_value is not None else frame.index == frame.index
     scope, rest = frame[in_scope], frame[~in_scope]
     if comparison_values is not None:
-        rest = rest[rest["group"].astype(str).isin([str(v) for v in comparison_values])]
+        rest = rest[rest["group"].isin([str(v) for v in comparison_values])]
+    if exclude:
+        rest = rest[~rest["group"].isin([str(v) for v in exclude])]
     after = scope["period"] >= windows.after_start
     label = "everything" if scope_value is None else f"{scope_kind}={scope_value}"
     proportion = is_proportion(metric)
@@ -243,10 +247,13 @@ def verify_metric(
     window_days: int,
     alpha: float = DEFAULT_ALPHA,
     comparison: bool = True,
+    exclude: Sequence[str] = (),
     catalogue: Catalogue | None = None,
     today: date | None = None,
 ) -> Verification:
-    """Compute daily values from the store and :func:`evaluate` them; refuses a window not yet over."""
+    """Compute daily values from the store and :func:`evaluate` them; refuses a window not yet over.
+
+    ``exclude``: values of the scope dimension kept out of the comparison group."""
     cat = catalogue or load_catalogue(user_dir_from_env())
     try:
         decl = cat[metric]
@@ -294,6 +301,7 @@ def verify_metric(
         windows=windows,
         alpha=alpha,
         comparison_values=None if comparison else [],
+        exclude=exclude,
     )
 
 
