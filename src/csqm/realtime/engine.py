@@ -20,6 +20,7 @@ and a worker killed mid-batch loses nothing (its transaction rolls back and the 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_QUEUE, ensure_tables
 from csqm.settings import Settings
 from csqm.store import Store
+from csqm.store.ddl import create_table
+from csqm.store.schema import TABLES, Table
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,13 @@ _CONV_TYPES: dict[str, pa.DataType] = {
     "escalated": pa.bool_(),
 }
 _UPDATABLE = tuple(c for c in _CONV_COLS if c not in ("interaction_id", "offered_at"))
+_INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
+_UPDATES = Table(
+    "_csqm_realtime_updates",
+    "Changed interaction rows of the current batch.",
+    tuple(_INTERACTIONS.column(c) for c in (*_CONV_COLS, "abandoned")),
+    key=(),
+)
 
 
 @dataclass
@@ -120,6 +130,11 @@ class _Conv:
     new: bool
     changed: bool = False
     seqs: set[int] = field(default_factory=set)
+    polar: dict[int, float] | None = None  # the customer's polarity per turn, loaded when needed
+
+    def copy(self) -> _Conv:
+        polar = dict(self.polar) if self.polar is not None else None
+        return _Conv(dict(self.row), new=False, seqs=set(self.seqs), polar=polar)
 
 
 @dataclass
@@ -166,6 +181,8 @@ class Processor:
         clock: Clock = utcnow,
         webhook: bool = False,
         lock_conversations: bool | None = None,
+        cache: bool | None = None,
+        cache_size: int = 100_000,
     ) -> None:
         self.store = store
         self.config = config or load_config()
@@ -181,6 +198,11 @@ class Processor:
         self.listeners: list[Listener] = []
         self.lock_conversations = store.dialect == "postgres" if lock_conversations is None else lock_conversations
         self._threats = tuple(w.lower() for w in self.config.threat_words)
+        # Conversation state kept in memory between batches: only when this process is the only
+        # writer (the embedded store); workers sharing PostgreSQL read it from the store every batch.
+        self.cache = (not self.lock_conversations) if cache is None else cache
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, _Conv] = OrderedDict()
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
@@ -205,7 +227,12 @@ class Processor:
                 known = self._known_ids([e.event_id for _, e in unique])
                 fresh = [(i, e) for i, e in unique if e.event_id not in known]
                 out.duplicates += len(unique) - len(fresh)
-                self._apply(fresh, received, out)
+                try:
+                    convs = self._apply(fresh, received, out)
+                except BaseException:
+                    self._cache.clear()  # the transaction rolls back: forget what it changed
+                    raise
+            self._remember(convs)
         self._notify(out.alerts)
         return out
 
@@ -225,9 +252,21 @@ class Processor:
         )
         return set(frame["event_id"].astype(str))
 
-    def _load(self, conv_ids: list[str]) -> dict[str, _Conv]:
+    def _remember(self, convs: dict[str, _Conv]) -> None:
+        if not self.cache:
+            return
+        for cid, conv in convs.items():
+            conv.new = conv.changed = False
+            self._cache[cid] = conv
+            self._cache.move_to_end(cid)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _load(self, wanted: list[str]) -> dict[str, _Conv]:
+        cached = {c: self._cache[c].copy() for c in wanted if c in self._cache}
+        conv_ids = [c for c in wanted if c not in cached]
         if not conv_ids:
-            return {}
+            return cached
         cols = ", ".join(f'"{c}"' for c in _CONV_COLS)
         rows = self.store.query(
             f'SELECT {cols} FROM "interactions" WHERE "interaction_id" IN ({_marks(conv_ids)})', conv_ids
@@ -242,9 +281,9 @@ class Processor:
             )
             for cid, seq in zip(seqs["interaction_id"].astype(str), seqs["seq"], strict=True):
                 convs[cid].seqs.add(int(seq))
-        return convs
+        return {**cached, **convs}
 
-    def _apply(self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome) -> None:
+    def _apply(self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome) -> dict[str, _Conv]:
         conv_ids = sorted({e.conversation_id for _, e in fresh if not isinstance(e, QueueEvent)})
         convs = self._load(conv_ids)
         turns: list[_Turn] = []
@@ -337,6 +376,7 @@ class Processor:
         out.alerts = store_alerts(
             self.store, alerts, now=self.clock(), window_seconds=self.config.dedup_window_seconds, webhook=self.webhook
         )
+        return convs
 
     # -- turns ----------------------------------------------------------------------------------
     def _mask_and_score(self, turns: list[_Turn]) -> None:
@@ -357,15 +397,18 @@ class Processor:
             data = {c: pa.array([r.get(c) for r in new], _CONV_TYPES[c]) for c in _CONV_COLS}
             data["abandoned"] = pa.array([r.get("abandoned") for r in new], pa.bool_())
             self.store.load_arrow("interactions", pa.table(data))
-        for conv in convs.values():
-            if conv.changed and not conv.new:
-                row = conv.row
-                cols = [c for c in _UPDATABLE if c in row] + (["abandoned"] if "abandoned" in row else [])
-                sets = ", ".join(f'"{c}" = ?' for c in cols)
-                self.store.execute(
-                    f'UPDATE "interactions" SET {sets} WHERE "interaction_id" = ?',
-                    [*(row[c] for c in cols), row["interaction_id"]],
-                )
+        changed = [c.row for c in convs.values() if c.changed and not c.new]
+        if changed:
+            data = {c: pa.array([r.get(c) for r in changed], _CONV_TYPES[c]) for c in _CONV_COLS}
+            data["abandoned"] = pa.array([r.get("abandoned") for r in changed], pa.bool_())
+            self.store.execute(create_table(_UPDATES, self.store.dialect, temporary=True))
+            self.store.execute(f'DELETE FROM "{_UPDATES.name}"')
+            self.store.load_arrow(_UPDATES.name, pa.table(data))
+            sets = ", ".join(f'"{c}" = u."{c}"' for c in (*_UPDATABLE, "abandoned"))
+            self.store.execute(
+                f'UPDATE "interactions" SET {sets} FROM "{_UPDATES.name}" AS u '
+                'WHERE "interactions"."interaction_id" = u."interaction_id"'
+            )
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -441,18 +484,23 @@ class Processor:
         new = [t for t in turns if t.polarity is not None]
         if not new:
             return []
-        ids = sorted({t.event.conversation_id for t in new})
-        stored = self.store.query(
-            f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" '
-            f'WHERE "event_type" = \'utterance\' AND "speaker" = \'customer\' AND "subject_id" IN ({_marks(ids)})',
-            ids,
-        )
+        missing = sorted({t.event.conversation_id for t in new if t.conv.polar is None})
+        loaded: dict[str, dict[int, float]] = {cid: {} for cid in missing}
+        if missing:
+            stored = self.store.query(
+                f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" WHERE "event_type" = '
+                f"'utterance' AND \"speaker\" = 'customer' AND \"subject_id\" IN ({_marks(missing)})",
+                missing,
+            )
+            for cid, seq, pol in zip(stored["subject_id"], stored["seq"], stored["polarity"], strict=True):
+                if pol is not None and not pd.isna(pol):
+                    loaded[str(cid)][int(seq)] = float(pol)
         history: dict[str, dict[int, float]] = {}
-        for cid, seq, pol in zip(stored["subject_id"], stored["seq"], stored["polarity"], strict=True):
-            if pol is not None and not pd.isna(pol):
-                history.setdefault(str(cid), {})[int(seq)] = float(pol)
         for t in new:
-            history.setdefault(t.event.conversation_id, {})[t.event.seq] = float(t.polarity or 0.0)
+            if t.conv.polar is None:
+                t.conv.polar = loaded[t.event.conversation_id]
+            t.conv.polar[t.event.seq] = float(t.polarity or 0.0)
+            history[t.event.conversation_id] = t.conv.polar
         alerts = []
         k = rule.turns
         for t in new:
