@@ -150,3 +150,6 @@ def seed(store: Store) -> None:
     seed_org(store)
     seed_calls(store)
     seed_inspection(store)
+
+
+INSPECTION_DAY_TEXT = "2026-02-10"
