@@ -28,6 +28,8 @@ from csqm.testcalls.service import followups as list_followups
 from csqm.testcalls.service import standards_for
 from csqm.testcalls.tables import ensure_tables
 
+#: Local times (the reporting zone) as people type them.
+_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
 _LIBRARY = click.option(
     "--library",
     multiple=True,
@@ -155,7 +157,7 @@ def tasks_command(app: AppContext, plan_id: str | None, tester: str | None, mont
 @testcalls.command("record")
 @click.argument("task_id")
 @click.option("--answered/--not-answered", required=True, help="Was the test answered at all?")
-@click.option("--executed-at", type=click.DateTime(), help="When (reporting zone); default now.")
+@click.option("--executed-at", type=_WHEN, help="When (reporting zone); default now.")
 @click.option("--agent", "agent_id", help="Agent who answered (job number), when known.")
 @click.option("--rings", type=int, help="Rings before answer (phone).")
 @click.option("--first-response", "first_response_seconds", type=float, help="Seconds to first response (online).")
@@ -165,7 +167,7 @@ def tasks_command(app: AppContext, plan_id: str | None, tester: str | None, mont
 @click.option("--notes", help="Tester's notes (masked before storage).")
 @click.option("--key-points", default="", help="Ids of the key points covered, comma-separated.")
 @click.option("--resolved/--not-resolved", default=False, help="Resolved on the spot.")
-@click.option("--follow-up-deadline", type=click.DateTime(), help="A follow-up was promised by this time.")
+@click.option("--follow-up-deadline", type=_WHEN, help="A follow-up was promised by this time.")
 @click.option("--knowledge-errors", type=int, default=0, show_default=True)
 @click.option("--attitude", type=click.FloatRange(1, 5))
 @click.option("--clarity", type=click.FloatRange(1, 5))
@@ -221,7 +223,7 @@ def import_command(app: AppContext, file: Path, library: tuple[Path, ...]) -> No
 @testcalls.command("followups")
 @click.option("--all", "include_closed", is_flag=True, help="Also resolved and late follow-ups.")
 @click.option("--close", "close_task", help="Close the follow-up of this task.")
-@click.option("--resolved-at", type=click.DateTime(), help="With --close: when it was resolved (default now).")
+@click.option("--resolved-at", type=_WHEN, help="With --close: when it was resolved (default now).")
 @pass_app
 def followups_command(
     app: AppContext, include_closed: bool, close_task: str | None, resolved_at: datetime | None
