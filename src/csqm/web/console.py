@@ -82,6 +82,7 @@ def _localtime(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M"
 
 
 ENV.filters["localtime"] = _localtime
+ENV.globals["zip"] = zip
 
 
 def request_lang(request: Request) -> Lang:

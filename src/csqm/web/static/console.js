@@ -34,8 +34,10 @@ function csqmChart(node, el) {
     legend: { type: "scroll" },
     grid: { left: 50, right: 20, top: 40, bottom: 40 },
     xAxis: { type: "category", data: spec.x },
-    yAxis: { type: "value", scale: true },
-    series: spec.series.map(function (s) { return { name: s.name, type: spec.kind, data: s.data, showSymbol: false }; }),
+    yAxis: (spec.units.length ? spec.units : [""]).map(function (u) { return { type: "value", scale: true, name: u }; }),
+    series: spec.series.map(function (s) {
+      return { name: s.name, type: spec.kind, data: s.data, showSymbol: false, yAxisIndex: s.axis };
+    }),
   });
   window.addEventListener("resize", function () { chart.resize(); });
 }
