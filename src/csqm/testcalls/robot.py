@@ -10,6 +10,7 @@ the failure with its reason instead of crashing.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
@@ -70,6 +71,8 @@ class HttpJsonAdapter:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 raise AdapterError(f"no reply within {timeout:g} s") from exc
             raise AdapterError(f"the endpoint cannot be reached ({type(exc.reason).__name__})") from exc
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            raise AdapterError(f"the endpoint cannot be used ({type(exc).__name__})") from exc
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
