@@ -1,0 +1,314 @@
+"""Real-time benchmark: sustained utterances/s and alert latency, over HTTP and over NATS JetStream.
+
+Generated demo conversations become live events (queue, start, one event per turn, end). In one run:
+
+- **HTTP** (``csqm realtime serve`` on a fresh embedded DuckDB store, loopback): the baseline sends
+  one event per request; the measured path sends batches of ``--batch`` events. Throughput is
+  utterance events ÷ wall time; alert latency is, for every alert raised, the time from sending the
+  request that carried the triggering event to receiving the response, which returns only once the
+  alert is stored and on the live board.
+- **NATS** (``csqm realtime worker`` processes on PostgreSQL): the events are published to the
+  stream first, then 1 worker (baseline) and then 2 workers drain it; throughput is utterance
+  events ÷ time to store all of them. Latency: with the 2 workers running, fresh conversations are
+  published at a steady rate and each alert's arrival on ``<prefix>.alerts`` is timed from the
+  publish of its triggering event.
+
+    .venv/bin/python -P benchmarks/realtime.py                     # ~3 minutes on 2 cores
+    .venv/bin/python -P benchmarks/realtime.py --conversations 200 --skip-nats
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csqm.generate import generate
+from csqm.realtime.replay import load_schedule, stamped
+
+PG_URL = os.environ.get("CSQM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+NATS_URL = "nats://127.0.0.1:4222"
+SECRET = "benchmark-secret-0123456789"
+CSQM = str(Path(sys.executable).with_name("csqm"))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def events_for(folder: Path, prefix: str, conversations: int) -> list[dict[str, Any]]:
+    items = load_schedule(folder, every=0.05, prefix=prefix, limit=conversations)
+    return [e for _, e in stamped(items, datetime.now(UTC).replace(tzinfo=None), speed=1000.0)]
+
+
+def utterances(events: list[dict[str, Any]]) -> int:
+    return sum(1 for e in events if e["type"] == "utterance")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- HTTP -------------------------------------------------------------------------------------------
+def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str) -> dict[str, float]:
+    latencies: list[float] = []
+    began = time.perf_counter()
+    for i in range(0, len(events), batch):
+        chunk = events[i : i + batch]
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(chunk, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        sent = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            body = json.loads(response.read())
+        done = time.perf_counter()
+        if body["errors"]:
+            raise SystemExit(f"events rejected: {body['errors'][:3]}")
+        latencies += [(done - sent) * 1000] * len(body["alerts"])
+    wall = time.perf_counter() - began
+    return {
+        "events": len(events),
+        "utterances": utterances(events),
+        "seconds": wall,
+        "utt_per_s": utterances(events) / wall,
+        "alerts": len(latencies),
+        "p50_ms": pct(latencies, 0.5),
+        "p99_ms": pct(latencies, 0.99),
+    }
+
+
+def bench_http(events: list[dict[str, Any]], baseline: list[dict[str, Any]], batch: int) -> dict[str, Any]:
+    from csqm.settings import Settings
+    from csqm.store import open_store
+    from csqm.web.auth import create_user_with_token
+    from csqm.web.tables import ensure_tables
+
+    data = Path(tempfile.mkdtemp(prefix="csqm-rt-bench-"))
+    settings = Settings(data_dir=data, secret=SECRET)
+    with open_store(settings=settings) as store:
+        ensure_tables(store)
+        token = create_user_with_token(store, username="bench", role="admin")[1]
+    port = free_port()
+    env = {**os.environ, "CSQM_DATA_DIR": str(data), "CSQM_SECRET": SECRET}
+    server = subprocess.Popen(
+        [CSQM, "realtime", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/api/v1/events"
+        return {
+            "baseline_1_per_request": http_run(baseline, 1, url, token),
+            f"batch_{batch}": http_run(events, batch, url, token),
+        }
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+# -- NATS -------------------------------------------------------------------------------------------
+async def publish_all(prefix: str, events: list[dict[str, Any]]) -> float:
+    import nats
+
+    from csqm.realtime.workers import ensure_stream, publish
+
+    nc = await nats.connect(NATS_URL)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, prefix)
+        began = time.perf_counter()
+        await publish(js, prefix, events)
+        return time.perf_counter() - began
+    finally:
+        await nc.close()
+
+
+async def drop_stream(prefix: str) -> None:
+    import nats
+
+    from csqm.realtime.workers import stream_name
+
+    nc = await nats.connect(NATS_URL)
+    try:
+        await nc.jetstream().delete_stream(stream_name(prefix))
+    finally:
+        await nc.close()
+
+
+def start_workers(n: int, schema: str, prefix: str) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "CSQM_STORE_URL": f"{PG_URL}?schema={schema}", "CSQM_SECRET": SECRET}
+    return [
+        subprocess.Popen(
+            [CSQM, "realtime", "worker", "--nats", NATS_URL, "--prefix", prefix, "--batch", "256"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(n)
+    ]
+
+
+def stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.wait(30)
+
+
+def fresh_schema() -> tuple[str, Any]:
+    from csqm.realtime.engine import Processor
+    from csqm.settings import Settings
+    from csqm.store import open_store
+
+    schema = f"csqm_bench_{uuid.uuid4().hex[:8]}"
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), secret=SECRET)
+    store = open_store(f"{PG_URL}?schema={schema}", settings=settings)
+    Processor(store, settings=settings)  # tables
+    return schema, store
+
+
+async def wait_ready(prefix: str, n_workers: int) -> None:
+    """Until the workers wait on the stream (their pull requests are pending), at most 120 s."""
+    import nats
+
+    from csqm.realtime.workers import ensure_stream, stream_name
+
+    nc = await nats.connect(NATS_URL)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, prefix)
+        for _ in range(1200):
+            try:
+                info = await js.consumer_info(stream_name(prefix), f"{prefix}_workers")
+                if (info.num_waiting or 0) >= n_workers:
+                    return
+            except Exception:
+                pass
+            await asyncio.sleep(0.1)
+        raise SystemExit("workers did not start in 120 s")
+    finally:
+        await nc.close()
+
+
+def drain(n_workers: int, events: list[dict[str, Any]]) -> dict[str, float]:
+    schema, store = fresh_schema()
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    workers = start_workers(n_workers, schema, prefix)
+    try:
+        asyncio.run(wait_ready(prefix, n_workers))
+        total = len({e["event_id"] for e in events})
+        began = time.perf_counter()
+        publish_s = asyncio.run(publish_all(prefix, events))
+        while store.scalar('SELECT count(*) FROM "realtime_events"') < total:
+            if time.perf_counter() - began > 600:
+                raise SystemExit("workers did not drain the stream in 10 minutes")
+            time.sleep(0.05)
+        wall = time.perf_counter() - began
+        return {
+            "workers": n_workers,
+            "events": total,
+            "utterances": utterances(events),
+            "seconds": wall,
+            "utt_per_s": utterances(events) / wall,
+            "publish_events_per_s": total / publish_s,
+        }
+    finally:
+        stop(workers)
+        asyncio.run(drop_stream(prefix))
+        store.drop_schema()
+        store.close()
+
+
+async def paced(prefix: str, events: list[dict[str, Any]], rate: float) -> list[float]:
+    import nats
+
+    from csqm.realtime.workers import ensure_stream, publish
+
+    nc = await nats.connect(NATS_URL)
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+
+    async def on_alert(msg: Any) -> None:
+        alert = json.loads(msg.data)
+        if alert.get("event_id") in sent:
+            latencies.append((time.perf_counter() - sent[alert["event_id"]]) * 1000)
+
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, prefix)
+        await nc.subscribe(f"{prefix}.alerts", cb=on_alert)
+        began = time.perf_counter()
+        for i, event in enumerate(events):
+            due = began + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent[event["event_id"]] = time.perf_counter()
+            await publish(js, prefix, [event])
+        await asyncio.sleep(5)
+        return latencies
+    finally:
+        await nc.close()
+
+
+def latency(events: list[dict[str, Any]], rate: float) -> dict[str, float]:
+    schema, store = fresh_schema()
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    workers = start_workers(2, schema, prefix)
+    try:
+        asyncio.run(wait_ready(prefix, 2))
+        lat = asyncio.run(paced(prefix, events, rate))
+    finally:
+        stop(workers)
+        asyncio.run(drop_stream(prefix))
+        store.drop_schema()
+        store.close()
+    return {"rate_events_per_s": rate, "alerts": len(lat), "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=600)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--skip-nats", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
+    generate(folder, interactions=int(args.conversations * 1.3) + 50, seed=17)
+    run = uuid.uuid4().hex[:6]
+    base = events_for(folder, f"B{run}-", max(20, args.conversations // 10))
+    main_events = events_for(folder, f"H{run}-", args.conversations)
+    result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
+    result["http"] = bench_http(main_events, base, args.batch)
+    if not args.skip_nats:
+        result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
+        result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))
+        rate = 0.5 * result["nats_drain_2_workers"]["utt_per_s"]
+        result["nats_latency_2_workers"] = latency(events_for(folder, f"L{run}-", args.conversations // 3), rate)
+    result["load_after"] = os.getloadavg()[0]
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
