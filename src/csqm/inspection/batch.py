@@ -107,6 +107,15 @@ class Batch:
             out[todo] = lengths - np.add.reduceat(continuation.astype(np.int64), firsts)
         return out
 
+    def bytes_of(self, turns: np.ndarray) -> tuple[bytes, np.ndarray]:
+        """The bytes of :attr:`lower` of only the given turns, back to back, and where each starts (n + 1)."""
+        part = self.lower.take(pa.array(np.asarray(turns, dtype=np.int64)))
+        offsets = _offsets(part)
+        data = part.buffers()[2]
+        if data is None or offsets[-1] == offsets[0]:
+            return b"", offsets - offsets[0]
+        return bytes(memoryview(data)[int(offsets[0]) : int(offsets[-1])]), offsets - offsets[0]
+
     @functools.cached_property
     def _bytes_array(self) -> np.ndarray:
         return np.frombuffer(self.lower_bytes, dtype=np.uint8)

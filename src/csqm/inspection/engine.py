@@ -129,7 +129,9 @@ class Inspector:
         self.items = ItemTable.of(self.cards)
         self.sentiment = sentiment
         self.default_language = default_language
-        self.index = PhraseIndex(lit for r in self.rules for t in r.detector.terms() for lit in t.literals())
+        sparse = [t for r in self.rules for t in r.detector.sparse_terms()]
+        dense = [t for r in self.rules for t in r.detector.terms() if t not in sparse]
+        self.index = PhraseIndex((lit for t in dense for lit in t.literals()), sparse)
         self._rule_item = np.array(
             [[self.items.row(ci, r.rule.item) for r in self.rules] for ci in range(len(self.cards))] or [[]],
             dtype=np.int64,

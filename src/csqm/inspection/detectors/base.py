@@ -167,6 +167,12 @@ class Detector(ABC):
         """Phrase sets this detector searches (added to the batch's one phrase index)."""
         return ()
 
+    def sparse_terms(self) -> Sequence[Terms]:
+        """Those of :meth:`terms` only ever searched in a few turns (a speaker's first or last N
+        turns, conversations with a disclosure): each is searched there with its own small automaton
+        instead of in every turn of the batch. Only a matter of speed."""
+        return ()
+
     @abstractmethod
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         """Findings in ``ctx.batch`` within ``scope``."""

@@ -43,6 +43,9 @@ class OrderDetector(Detector):
     def terms(self) -> Sequence[Terms]:
         return [self._p.first, self._p.then]
 
+    def sparse_terms(self) -> Sequence[Terms]:
+        return [self._p.first]  # searched only in conversations where ``then`` occurs
+
     def _turns(self, ctx: DetectContext, scope: Scope, step: Step) -> np.ndarray:
         if not step.speakers:
             return scope.turns
@@ -50,11 +53,12 @@ class OrderDetector(Detector):
 
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         b, p = ctx.batch, self._p
-        before = ctx.match(p.first, self._turns(ctx, scope, p.first), chars=False)  # byte spans: same order
-        after = ctx.match(p.then, self._turns(ctx, scope, p.then), chars=False)
+        after = ctx.match(p.then, self._turns(ctx, scope, p.then), chars=False)  # byte spans: same order
         first_then = _first_per_conversation(b.conv, after)
         applicable = np.zeros(b.n_conversations, dtype=bool)
         applicable[b.conv[first_then.turn]] = True
+        # ``first`` matters only where ``then`` occurs
+        before = ctx.match(p.first, self._turns(ctx, scope, p.first) & applicable[b.conv], chars=False)
         earliest = np.full(b.n_conversations, np.iinfo(np.int64).max, dtype=np.int64)
         key = before.turn * (1 << 32) + before.start
         np.minimum.at(earliest, b.conv[before.turn], key)

@@ -43,6 +43,9 @@ class PositionDetector(Detector):
     def terms(self) -> Sequence[Terms]:
         return [self._p]
 
+    def sparse_terms(self) -> Sequence[Terms]:
+        return [self._p]  # searched in the window turns only
+
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         p, b = self._p, ctx.batch
         rank, back = b.ranks(scope.turns)

@@ -116,9 +116,14 @@ _WORD[[ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST
 
 
 class PhraseIndex:
-    """One automaton over every literal of every rule; searched once per batch (over UTF-8 bytes)."""
+    """One automaton over every literal of every rule; searched once per batch (over UTF-8 bytes).
 
-    def __init__(self, literals: Iterable[str]) -> None:
+    ``sparse`` terms are only ever searched in a few turns (a speaker's first or last N turns, the
+    conversations with a disclosure): each gets its own small automaton, run over just the turns
+    asked for, and their literals stay out of the batch-wide one (fewer hits to sort through).
+    """
+
+    def __init__(self, literals: Iterable[str], sparse: Iterable[Terms] = ()) -> None:
         self.patterns = sorted({lit for lit in literals if lit})
         self.ids = {p: i for i, p in enumerate(self.patterns)}
         # Latin phrases match whole words only ("sue" is not in "issue"); CJK has no word boundaries.
@@ -131,33 +136,68 @@ class PhraseIndex:
             if self.patterns
             else None
         )
+        self._own: dict[Terms, PhraseIndex] = {}
+        for terms in sparse:
+            self.own_index(terms)
 
-    def search(self, batch: Batch) -> PhraseHits:
-        """All phrase occurrences in ``batch`` (overlapping ones included)."""
-        if self._automaton is None or batch.n_turns == 0:
+    def covers(self, terms: Terms) -> bool:
+        """Whether every literal of ``terms`` is in this automaton."""
+        return all(lit in self.ids for lit in terms.literals())
+
+    def is_sparse(self, terms: Terms) -> bool:
+        """Whether ``terms`` are searched with their own automaton (declared sparse, or not covered)."""
+        return terms in self._own or not self.covers(terms)
+
+    def own_index(self, terms: Terms) -> PhraseIndex:
+        """The small automaton of ``terms`` alone (built once)."""
+        if terms not in self._own:
+            self._own[terms] = PhraseIndex(terms.literals())
+        return self._own[terms]
+
+    def search(self, batch: Batch, turns: np.ndarray | None = None) -> PhraseHits:
+        """All phrase occurrences in ``batch`` (overlapping ones included), or only in the turns
+        with the given indices."""
+        if self._automaton is None or batch.n_turns == 0 or (turns is not None and not len(turns)):
             return PhraseHits(batch, np.zeros((0, 3), dtype=np.int64))
-        found = self._automaton.find_matches_as_indexes(batch.lower_bytes, overlapping=True)
+        if turns is None:
+            data, starts, ids = batch.lower_bytes, batch.byte_starts, None
+        else:
+            ids = np.asarray(turns, dtype=np.int64)
+            data, starts = batch.bytes_of(ids)
+        found = self._automaton.find_matches_as_indexes(data, overlapping=True)
         flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=3 * len(found))
-        return PhraseHits(batch, flat.reshape(-1, 3), self)
+        return PhraseHits(batch, flat.reshape(-1, 3), self, data, starts, ids)
 
 
 class PhraseHits:
     """The phrase index's matches in one batch (byte spans), grouped by phrase for quick selection."""
 
-    def __init__(self, batch: Batch, raw: np.ndarray, index: PhraseIndex | None = None) -> None:
+    def __init__(
+        self,
+        batch: Batch,
+        raw: np.ndarray,
+        index: PhraseIndex | None = None,
+        data: bytes | None = None,
+        starts: np.ndarray | None = None,
+        ids: np.ndarray | None = None,
+    ) -> None:
         self.batch = batch
-        starts = batch.byte_starts
+        self.index = index
+        if starts is None:
+            starts = batch.byte_starts
         turn = np.searchsorted(starts, raw[:, 1], side="right") - 1
         inside = raw[:, 2] <= starts[turn + 1]  # never across two turns
         raw, turn = raw[inside], turn[inside]
         if index is not None and len(raw):
-            keep = _whole_words(batch.lower_bytes, raw, starts[turn], starts[turn + 1], index)
+            text = batch.lower_bytes if data is None else data
+            keep = _whole_words(text, raw, starts[turn], starts[turn + 1], index)
             raw, turn = raw[keep], turn[keep]
         order = np.argsort(raw[:, 0], kind="stable")
         self._pattern = raw[order, 0]
-        self._turn = turn[order]
-        self._start = raw[order, 1] - starts[self._turn]
-        self._end = raw[order, 2] - starts[self._turn]
+        local = turn[order]
+        self._turn = local if ids is None else ids[local]
+        self._start = raw[order, 1] - starts[local]
+        self._end = raw[order, 2] - starts[local]
 
     def of(self, index: PhraseIndex, phrases: Iterable[str]) -> Hits:
         """Hits of ``phrases`` (``term`` = position in ``phrases``), in byte offsets inside the turn."""
@@ -194,6 +234,9 @@ def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
     """Hits of ``terms`` in the turns where ``turns`` (a boolean mask) holds, negations applied.
     Spans are characters, or with ``chars=False`` UTF-8 bytes (cheaper when only turns matter)."""
     batch = hits.batch
+    if index.is_sparse(terms):  # their own automaton, over these turns only
+        index = index.own_index(terms)
+        hits = index.search(batch, np.flatnonzero(turns))
     found = hits.of(index, terms.phrases)
     found = found.where(turns[found.turn])
     if terms.regex:
