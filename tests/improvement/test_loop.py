@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -290,3 +290,59 @@ def test_change_rule_step_trend_and_null() -> None:
     assert _change([520 + w for w in wobble[:8]] + [400 + w for w in wobble[8:]]) is None  # better, not worse
     assert _change(step, metric="answer_rate") is None  # higher is better: the same rise is good
     assert _change([float("nan")] * 10 + [500.0, 900.0]) is None  # too few weeks
+
+
+# --- test calls (published results only) ----------------------------------------------------------
+
+
+def _results(store: Store) -> None:
+    import pyarrow as pa
+
+    from csqm.testcalls.tables import ensure_tables as ensure_testcall_tables
+
+    ensure_testcall_tables(store)
+    at, pub = datetime(2026, 2, 10, 3), datetime(2026, 2, 11, 3)
+    rows = [  # task, team, agent, fail codes, key points missed, published
+        ("K1", "T1", "A1", "on_spot", "kp_refund", True),
+        ("K2", "T1", "A1", "on_spot,attitude", "kp_refund,kp_fee", True),
+        ("K3", "T1", "A2", "on_spot", "kp_fee", True),
+        ("K4", "T1", "A2", None, None, True),
+        ("K5", "T1", "A2", None, None, True),
+        ("K6", "T2", "B1", "on_spot", "kp_refund", False),  # unpublished: confidential, never used
+        ("K7", "T2", "B1", "on_spot", "kp_refund", False),
+        ("K8", "T2", "B1", "on_spot", "kp_refund", False),
+        ("K9", "T2", "B1", None, None, True),
+    ]
+    store.load_arrow(
+        "testcall_results",
+        pa.table(
+            {
+                "task_id": [r[0] for r in rows],
+                "team_id": [r[1] for r in rows],
+                "agent_id": [r[2] for r in rows],
+                "executed_at": pa.array([at] * len(rows), pa.timestamp("us")),
+                "passed": [r[3] is None for r in rows],
+                "fail_codes": pa.array([r[3] for r in rows], pa.string()),
+                "key_points_missed": pa.array([r[4] for r in rows], pa.string()),
+                "published_at": pa.array([pub if r[5] else None for r in rows], pa.timestamp("us")),
+            }
+        ),
+    )
+
+
+def test_test_call_findings_and_needs(seeded: Store) -> None:
+    # without the test-call tables nothing is found, and nothing fails
+    assert detect(seeded, sources=["test_call"], start=INSPECTION_DAY, end=INSPECTION_DAY) == ([], 0)
+    _results(seeded)
+    new, _ = detect(seeded, sources=["test_call"], start=INSPECTION_DAY, end=INSPECTION_DAY)
+    # T1: on_spot failed by 3 of 5 published tests (60 % ≥ 30 %); attitude by 1 (< 3); T2's failures unpublished
+    assert [(f.scope_value, f.rule_id, f.value, f.source) for f in new] == [
+        ("T1", "on_spot", pytest.approx(60.0), "test_call")
+    ]
+    needs = [n for n in training_needs(seeded, start=INSPECTION_DAY, end=INSPECTION_DAY) if n.source == "test_call"]
+    # A1 missed kp_refund twice in 2 tests; A2 kp_fee once (< 2); team T1: kp_refund 2, kp_fee 2 of 5 tests
+    assert sorted((n.level, n.agent_id, n.topic, n.failures, n.cases) for n in needs) == [
+        ("agent", "A1", "key point kp_refund", 2, 2),
+        ("team", None, "key point kp_fee", 2, 5),
+        ("team", None, "key point kp_refund", 2, 5),
+    ]
