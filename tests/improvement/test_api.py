@@ -23,8 +23,8 @@ P = "/api/v1/improvement"
 
 
 class Client:
-    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client, self.tokens = client, tokens
+    def __init__(self, client: TestClient, tokens: dict[str, str], store: Store) -> None:
+        self.client, self.tokens, self.store = client, tokens, store
 
     def call(self, method: str, path: str, role: str | None = "admin", json: Any = None, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
@@ -56,7 +56,7 @@ def api(settings: Settings, store: Store) -> Iterator[Client]:
         for role in ROLES
     }
     with TestClient(create_app(settings, store=store)) as client:
-        yield Client(client, tokens)
+        yield Client(client, tokens, store)
 
 
 def _ids(response: Any, key: str) -> list[str]:
@@ -142,6 +142,16 @@ def test_writes_over_every_role(api: Client) -> None:
         assert r.status_code == (200 if allowed else 404 if role == "team_lead" else 403), role
     created = [a for a in api.call("GET", "/actions").json() if a["title"] == "Script refresh"]
     assert len(created) == 2 and {a["created_by"] for a in created} == {"u_admin", "u_quality_manager"}
+    audit = api.store.query(
+        'SELECT "username", "outcome", "target" FROM "web_audit" WHERE "action" = ? ORDER BY "at"',
+        ("improvement_action_create",),
+    )
+    assert list(audit["username"]) == ["u_admin", "u_admin", "u_quality_manager", "u_quality_manager"]
+    denied = api.store.query(
+        'SELECT DISTINCT "username" FROM "web_audit" WHERE "outcome" = \'denied\' AND "action" LIKE ?',
+        ("improvement:%",),
+    )
+    assert set(denied["username"]) == {"u_team_lead", "u_agent", "u_auditor", "u_test_call_manager", "u_tester"}
 
 
 def test_team_lead_updates_only_status_and_progress_of_their_team(api: Client) -> None:

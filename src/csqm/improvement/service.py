@@ -31,7 +31,7 @@ from csqm.improvement.training import training_needs
 from csqm.improvement.verify import DEFAULT_ALPHA, VerificationError, local_today
 from csqm.metrics import Catalogue
 from csqm.store import Store
-from csqm.web.auth import Principal
+from csqm.web.auth import Principal, record_audit
 from csqm.web.errors import BadParameterError, NotFoundError
 
 MANAGE = ("admin", "quality_manager")
@@ -51,9 +51,15 @@ def _errors() -> Iterator[None]:
         raise BadParameterError(str(exc)) from None
 
 
-def _require(principal: Principal, roles: Sequence[str], what: str) -> None:
+def _require(principal: Principal, roles: Sequence[str], what: str, store: Store | None = None) -> None:
     if principal.role not in roles:
+        if store is not None:  # refused changes are audited
+            record_audit(store, username=principal.username, action=f"improvement: {what}", outcome="denied")
         raise NotAllowedError(f"The role {principal.role} may not {what}.")
+
+
+def _audit(store: Store, principal: Principal, action: str, target: str) -> None:
+    record_audit(store, username=principal.username, action=f"improvement_{action}", outcome="allowed", target=target)
 
 
 def _scope(principal: Principal, *, kind: str | None = None) -> tuple[str, list[Any]]:
@@ -110,25 +116,31 @@ def detect_findings(
     start: date | None = None,
     end: date | None = None,
 ) -> tuple[list[Finding], int]:
-    _require(principal, MANAGE, "detect findings")
+    _require(principal, MANAGE, "detect findings", store)
     with _errors():
-        return fnd.detect(
+        new, skipped = fnd.detect(
             store, sources=sources, start=start, end=end, catalogue=catalogue, username=principal.username
         )
+    _audit(store, principal, "detect", f"{len(new)} new findings")
+    return new, skipped
 
 
 def add_finding(store: Store, *, principal: Principal, catalogue: Catalogue, **fields: Any) -> Finding:
-    _require(principal, MANAGE, "record findings")
+    _require(principal, MANAGE, "record findings", store)
     with _errors():
-        return fnd.add_finding(store, username=principal.username, catalogue=catalogue, **fields)
+        found = fnd.add_finding(store, username=principal.username, catalogue=catalogue, **fields)
+    _audit(store, principal, "finding_add", found.finding_id)
+    return found
 
 
 def set_finding_status(
     store: Store, *, principal: Principal, finding_id: str, status: str, note: str | None = None
 ) -> Finding:
-    _require(principal, MANAGE, "change findings")
+    _require(principal, MANAGE, "change findings", store)
     with _errors():
-        return fnd.set_finding_status(store, finding_id, status, username=principal.username, note=note)
+        found = fnd.set_finding_status(store, finding_id, status, username=principal.username, note=note)
+    _audit(store, principal, "finding_status", finding_id)
+    return found
 
 
 def list_actions(
@@ -171,9 +183,11 @@ def get_action(store: Store, *, principal: Principal, catalogue: Catalogue, acti
 
 
 def create_action(store: Store, *, principal: Principal, catalogue: Catalogue, **fields: Any) -> Action:
-    _require(principal, MANAGE, "create improvement actions or training records")
+    _require(principal, MANAGE, "create improvement actions or training records", store)
     with _errors():
-        return act.create_action(store, username=principal.username, catalogue=catalogue, **fields)
+        created = act.create_action(store, username=principal.username, catalogue=catalogue, **fields)
+    _audit(store, principal, "action_create", created.action_id)
+    return created
 
 
 def update_action(
@@ -186,7 +200,7 @@ def update_action(
     note: str | None = None,
 ) -> Action:
     """Managers change any field; a team lead the status of (and progress notes on) their team's actions."""
-    _require(principal, (*MANAGE, "team_lead"), "change improvement actions")
+    _require(principal, (*MANAGE, "team_lead"), "change improvement actions", store)
     current = _visible_action(store, principal, action_id, catalogue)
     if principal.role == "team_lead":
         if current.kind != "action":
@@ -197,9 +211,11 @@ def update_action(
                 f"A team lead may change only the status and add progress notes (not {', '.join(extra)})."
             )
     with _errors():
-        return act.update_action(
+        updated = act.update_action(
             store, action_id, username=principal.username, changes=changes, note=note, catalogue=catalogue
         )
+    _audit(store, principal, "action_update", action_id)
+    return updated
 
 
 def verify_action(
@@ -211,10 +227,10 @@ def verify_action(
     alpha: float = DEFAULT_ALPHA,
     comparison: bool = True,
 ) -> VerificationRecord:
-    _require(principal, MANAGE, "verify improvement actions")
+    _require(principal, MANAGE, "verify improvement actions", store)
     _visible_action(store, principal, action_id, catalogue)
     with _errors():
-        return act.verify_action(
+        result = act.verify_action(
             store,
             action_id,
             username=principal.username,
@@ -223,6 +239,8 @@ def verify_action(
             catalogue=catalogue,
             today=local_today(catalogue.reporting_timezone),
         )
+    _audit(store, principal, "verify", action_id)
+    return result
 
 
 def list_training_needs(
