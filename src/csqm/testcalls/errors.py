@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from csqm.errors import ConfigError, CsqmError
+from csqm.errors import ConfigError
+from csqm.web.errors import ForbiddenError
 
 
 class TestcallError(ConfigError):
@@ -21,5 +22,5 @@ class TestcallFileError(TestcallError):
         self.problems = problems
 
 
-class Forbidden(CsqmError):
+class Forbidden(ForbiddenError):
     """The caller's role may not do this at all (the API answers 403; objects out of scope give 404)."""

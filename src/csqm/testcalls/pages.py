@@ -21,8 +21,9 @@ from csqm.testcalls.errors import Forbidden, TestcallError
 from csqm.testcalls.records import RecordInput, publish
 from csqm.testcalls.reports import DIMENSIONS, export
 from csqm.web.auth import Principal, record_audit
-from csqm.web.console import CsrfDep, ForbiddenError, PageUserDep, render, translator
+from csqm.web.console import CsrfDep, PageUserDep, render, translator
 from csqm.web.deps import StateDep, StoreDep
+from csqm.web.errors import ForbiddenError
 
 router = APIRouter()
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
