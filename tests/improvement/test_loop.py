@@ -346,3 +346,13 @@ def test_test_call_findings_and_needs(seeded: Store) -> None:
         ("team", None, "key point kp_fee", 2, 5),
         ("team", None, "key point kp_refund", 2, 5),
     ]
+
+
+def test_verification_uses_the_significance_setting(seeded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = create_action(
+        seeded, username="qm", title="x", metric="answer_rate", scope_kind="team", scope_value="T1",
+        effective_on=EFFECTIVE,
+    )  # fmt: skip
+    monkeypatch.setenv("CSQM_SIGNIFICANCE_LEVEL", "0.01")
+    assert verify_action(seeded, a.action_id, username="qm", today=TODAY).alpha == 0.01
+    assert verify_action(seeded, a.action_id, username="qm", today=TODAY, alpha=0.2).alpha == 0.2

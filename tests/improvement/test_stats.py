@@ -250,3 +250,17 @@ def test_evaluate_refuses_too_little_data() -> None:
         evaluate(daily.iloc[0:0], metric=FORBIDDEN, scope_kind="team", scope_value="T1", windows=WINDOWS)
     with pytest.raises(VerificationError, match="at least 3 days"):
         Windows.around(date(2026, 1, 1), 2)
+
+
+def test_significance_level_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from csqm.errors import ConfigError
+    from csqm.improvement.verify import significance_level
+
+    monkeypatch.delenv("CSQM_SIGNIFICANCE_LEVEL", raising=False)
+    assert significance_level() == 0.05
+    monkeypatch.setenv("CSQM_SIGNIFICANCE_LEVEL", "0.01")
+    assert significance_level() == 0.01
+    for bad in ("1", "0", "five percent", "-0.1"):
+        monkeypatch.setenv("CSQM_SIGNIFICANCE_LEVEL", bad)
+        with pytest.raises(ConfigError, match="CSQM_SIGNIFICANCE_LEVEL"):
+            significance_level()

@@ -113,7 +113,9 @@ class ProgressNote(_Body):
 
 
 class VerifyRequest(_Body):
-    alpha: float = Field(0.05, gt=0, lt=1, description="Significance level.")
+    alpha: float | None = Field(
+        None, gt=0, lt=1, description="Significance level (default: the server's CSQM_SIGNIFICANCE_LEVEL, else 0.05)."
+    )
     comparison: bool = Field(True, description="Use the other values of the scope dimension as comparison group.")
 
 

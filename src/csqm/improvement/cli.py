@@ -20,7 +20,7 @@ from csqm.improvement.models import Action
 from csqm.improvement.records import ImprovementError
 from csqm.improvement.tables import ACTION_STATUSES, FINDING_SOURCES, FINDING_STATUSES
 from csqm.improvement.training import training_needs
-from csqm.improvement.verify import DEFAULT_ALPHA, local_today
+from csqm.improvement.verify import local_today
 from csqm.metrics import load_catalogue, user_dir_from_env
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -323,14 +323,14 @@ def overdue_cmd(app: AppContext, today: Any, fmt: str) -> None:
 
 @actions.command("verify")
 @click.argument("action_id")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=DEFAULT_ALPHA,
-              show_default=True, help="Significance level.")  # fmt: skip
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="Significance level (default: $CSQM_SIGNIFICANCE_LEVEL, else 0.05).")  # fmt: skip
 @click.option("--no-comparison", is_flag=True, help="Do not use the other teams/agents as a comparison group.")
 @_BY
 @_FORMAT
 @pass_app
 def verify_cmd(
-    app: AppContext, action_id: str, alpha: float, no_comparison: bool, username: str | None, fmt: str
+    app: AppContext, action_id: str, alpha: float | None, no_comparison: bool, username: str | None, fmt: str
 ) -> None:
     """Compare the action's metric before and after its effective day and give a verdict.
 

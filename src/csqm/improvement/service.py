@@ -28,7 +28,7 @@ from csqm.improvement import findings as fnd
 from csqm.improvement.models import Action, ActionDetail, Finding, TrainingNeed, VerificationRecord
 from csqm.improvement.records import ImprovementError, NotAllowedError, UnknownIdError
 from csqm.improvement.training import training_needs
-from csqm.improvement.verify import DEFAULT_ALPHA, VerificationError, local_today
+from csqm.improvement.verify import VerificationError, local_today
 from csqm.metrics import Catalogue
 from csqm.store import Store
 from csqm.web.auth import Principal, record_audit
@@ -224,7 +224,7 @@ def verify_action(
     principal: Principal,
     catalogue: Catalogue,
     action_id: str,
-    alpha: float = DEFAULT_ALPHA,
+    alpha: float | None = None,
     comparison: bool = True,
 ) -> VerificationRecord:
     _require(principal, MANAGE, "verify improvement actions", store)

@@ -15,6 +15,7 @@ not credited to the action); otherwise by the before/after test. See ``docs/impr
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from csqm.errors import CsqmError
+from csqm.errors import ConfigError, CsqmError
 from csqm.improvement import stats
 from csqm.metrics import Catalogue, Metric, compute_metrics, load_catalogue, user_dir_from_env
 from csqm.metrics.sources import DIMENSIONS
 from csqm.store import Store
 
 DEFAULT_ALPHA = 0.05
+ALPHA_ENV = "CSQM_SIGNIFICANCE_LEVEL"
 MIN_PERIODS = 3
 
 
@@ -231,6 +233,20 @@ def _reason(
     words = {"improved": "improved", "no_change": "no significant change", "worse": "worse"}
     better = "higher" if metric.direction == "higher" else "lower"
     return f"{text}: {words[result]} at α = {alpha:g} ({better} is better)."
+
+
+def significance_level() -> float:
+    """The significance level α: ``$CSQM_SIGNIFICANCE_LEVEL`` if set, else 0.05."""
+    text = os.environ.get(ALPHA_ENV, "").strip()
+    if not text:
+        return DEFAULT_ALPHA
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise ConfigError(f"{ALPHA_ENV}={text!r} is not a significance level; use a number between 0 and 1 like 0.05.")
+    return value
 
 
 def local_today(timezone: str) -> date:
