@@ -17,9 +17,9 @@ from csqm.errors import ConfigError, CsqmError, StoreError
 from csqm.metrics import MetricQueryError, load_catalogue, user_dir_from_env
 from csqm.settings import Settings
 from csqm.store import Store, open_store
-from csqm.web.console import STATIC_DIR, CsrfError, ForbiddenError, LoginRequiredError, render, translator
+from csqm.web.console import STATIC_DIR, CsrfError, LoginRequiredError, render, translator
 from csqm.web.deps import AppState
-from csqm.web.errors import BadParameterError, NotFoundError
+from csqm.web.errors import BadParameterError, ForbiddenError, NotFoundError
 from csqm.web.pages import page_router
 from csqm.web.routes import api_router
 from csqm.web.tables import ensure_tables

@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from csqm.web.auth import Principal
 from csqm.web.deps import StoreDep
-from csqm.web.errors import WebError
+from csqm.web.errors import ForbiddenError, WebError
 from csqm.web.i18n import CAPABILITY_PACKAGES, LANGS, Lang, normalise, translate
 from csqm.web.sessions import Session, session_for
 
@@ -53,10 +53,6 @@ REVIEWERS = ("admin", "quality_manager")
 
 class LoginRequiredError(WebError):
     """A page was asked for without a valid session; the app redirects to the login page."""
-
-
-class ForbiddenError(WebError):
-    """The user's role may not use this page or action (403)."""
 
 
 class CsrfError(WebError):

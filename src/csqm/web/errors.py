@@ -5,6 +5,7 @@ Hierarchy::
     CsqmError
     └── WebError
         ├── NotFoundError      404: missing, or outside the caller's scope (never a 403 that leaks)
+        ├── ForbiddenError     403: the caller's role may not use this function at all
         └── BadParameterError  400: a parameter the service cannot use
 """
 
@@ -21,6 +22,10 @@ class WebError(CsqmError):
 
 class NotFoundError(WebError):
     """The object does not exist, or the caller may not see it (indistinguishable on purpose)."""
+
+
+class ForbiddenError(WebError):
+    """The caller's role may not use this page, endpoint or action (403)."""
 
 
 class BadParameterError(WebError):

@@ -217,3 +217,92 @@ class CustomerHistoryPublic(BaseModel):
     surveys: list[CustomerSurveyPublic]
     complaints: list[CustomerComplaintPublic]
     orders: list[CustomerOrderPublic]
+
+
+class SamplePublic(BaseModel):
+    """A review sample and how much of it the caller has reviewed."""
+
+    sample_id: str
+    conversations: int
+    reviewed: int
+    created_at: datetime | None
+
+
+class SampleRequest(BaseModel):
+    """Draw a stratified sample for manual review (replaces a sample of the same name)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w\-.]+$")
+    by: list[str] = Field(default_factory=lambda: ["team_id"], max_length=4)
+    per_stratum: int = Field(5, ge=1, le=1000)
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+    only_failed: bool = False
+
+
+class SampleCreated(BaseModel):
+    sample_id: str
+    conversations: int
+
+
+class QueueItemPublic(BaseModel):
+    """One conversation of a review queue, with the machine's score and the caller's progress."""
+
+    interaction_id: str
+    stratum: str | None
+    agent_id: str | None
+    team_id: str | None
+    offered_at: datetime | None
+    machine_score: float | None
+    findings: int
+    decided: int
+    my_score: float | None
+
+
+class DecisionRequest(BaseModel):
+    """Confirm or reject a machine finding, or add a finding the machine missed."""
+
+    interaction_id: str = Field(min_length=1, max_length=200)
+    rule_id: str = Field(min_length=1, max_length=200)
+    seq: int = Field(0, ge=0, le=1_000_000, description="Turn of the finding; 0 for the whole conversation.")
+    verdict: str = Field(pattern="^(confirmed|rejected|missed)$")
+    note: str | None = Field(None, max_length=2000)
+
+
+class ScoreRequest(BaseModel):
+    """A manual score of a conversation (0–100); ``passed`` defaults to score ≥ 80."""
+
+    interaction_id: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0, le=100)
+    passed: bool | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class SavedPublic(BaseModel):
+    saved: bool = True
+
+
+class RuleAccuracyPublic(BaseModel):
+    """The machine against reviewers for one rule."""
+
+    rule_id: str
+    confirmed: int
+    rejected: int
+    missed: int
+    precision: float | None
+    recall: float | None
+    misjudgment_rate: float | None
+
+
+class AgreementPublic(BaseModel):
+    """Agreement of two raters (the machine is ``(machine)``) on the conversations both scored."""
+
+    rater_a: str
+    rater_b: str
+    conversations: int
+    kappa_passed: float | None
+    within_tolerance: float | None
+    mean_abs_diff: float | None
+
+
+class ReviewStatisticsPublic(BaseModel):
+    rules: list[RuleAccuracyPublic]
+    agreement: list[AgreementPublic]

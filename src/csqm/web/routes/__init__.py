@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import APIRouter
 
-from csqm.web.routes import conversations, customers, metrics, org
+from csqm.web.routes import conversations, customers, metrics, org, review
 
 #: Capability packages that contribute routes; each module defines ``router``.
 _CAPABILITY_ROUTERS = ("csqm.testcalls.api", "csqm.improvement.api", "csqm.realtime.api")
@@ -19,6 +19,7 @@ def api_router() -> APIRouter:
     router.include_router(org.router)
     router.include_router(conversations.router)
     router.include_router(customers.router)
+    router.include_router(review.router)
     for module in _CAPABILITY_ROUTERS:
         router.include_router(importlib.import_module(module).router)
     return router
