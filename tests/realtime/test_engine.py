@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from csqm.realtime.alerts import Alert
 from csqm.realtime.engine import Processor
 from tests.realtime.conftest import Clock, ended, started, turn
@@ -142,3 +144,22 @@ def test_conversation_without_start_is_not_timed(proc: Processor, clock: Clock) 
     )
     clock.advance(60)
     assert proc.tick() == []  # batch-ingested history is not live
+
+
+def test_emotion_run_completed_by_an_earlier_turn_arriving_late(proc: Processor) -> None:
+    proc.process([started("c1"), turn("c1", 1, "customer", CALM), turn("c1", 3, "customer", ANGRY)])
+    out = proc.process([turn("c1", 2, "customer", ANGRY2)])  # turn 2 arrives after turn 3
+    assert [(a.kind, a.event_id) for a in out.alerts] == [("emotion", "c1-u2")]
+
+
+def test_answered_at_is_the_earliest_agent_turn_whatever_the_order(proc: Processor) -> None:
+    proc.process([started("c1"), turn("c1", 4, "agent", "稍等", t=40)])
+    proc.process([turn("c1", 2, "agent", "您好", t=12)])
+    row = proc.store.query('SELECT "answered_at", "first_response_seconds" FROM "interactions"').iloc[0]
+    assert str(row["answered_at"]) == "2026-03-02 09:00:12" and row["first_response_seconds"] == 12.0
+
+
+def test_phone_call_ended_unanswered_is_abandoned(proc: Processor) -> None:
+    proc.process([started("p1", channel="phone"), turn("p1", 1, "customer", "喂"), ended("p1", t=20)])
+    row = proc.store.query('SELECT "abandoned", "ended_at", "talk_seconds" FROM "interactions"').iloc[0]
+    assert bool(row["abandoned"]) and str(row["ended_at"]) == "2026-03-02 09:00:20" and pd.isna(row["talk_seconds"])
