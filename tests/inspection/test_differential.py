@@ -222,3 +222,18 @@ def test_whole_words_next_to_multibyte_characters() -> None:
 def test_regex_spans_after_multibyte_characters() -> None:
     history = rule("regex", {"regex": "您上次.{0,5}订单", "prefilter": ["您上次"]}, speaker="agent")
     assert spans(find(history, [("agent", "😀😀您上次的𠀀订单")])) == [(1, 2, 9)]
+
+
+def test_greeting_window_whole_words_and_punctuation() -> None:
+    greeting = rule(
+        "position", {"phrases": ["hi", "thank you for calling", "100%", "您好"], "turns": 1}, speaker="agent"
+    )
+    missing = [(None, None, None)]  # a conversation-level finding
+    assert spans(find(greeting, [("agent", "Chi is here")], language="en")) == missing
+    assert spans(find(greeting, [("agent", "hi5 there")], language="en")) == missing
+    assert spans(find(greeting, [("agent", "x100%")], language="en")) == missing
+    assert find(greeting, [("agent", "éhi")], language="en") == []
+    assert find(greeting, [("agent", "THANK YOU FOR CALLING!")], language="en") == []
+    assert find(greeting, [("agent", "100% sure")], language="en") == []
+    assert find(greeting, [("agent", "你您好")]) == []
+    assert spans(find(greeting, [("customer", "hi"), ("agent", "ok"), ("agent", "hi")], language="en")) == missing

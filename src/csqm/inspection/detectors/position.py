@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from csqm.inspection.detectors.base import DetectContext, Detected, Detector, Scope
@@ -51,17 +54,46 @@ class PositionDetector(Detector):
         rank, back = b.ranks(scope.turns)
         in_window = (rank if p.window == "first" else back) >= 0
         in_window &= (rank if p.window == "first" else back) < p.turns
-        hits = ctx.match(p, in_window, chars=False)
         spoke = np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
         applicable = scope.conversations & spoke
         if p.must == "not_say":
-            return Detected.from_hits(b, hits.in_chars(b), applicable)
+            return Detected.from_hits(b, ctx.match(p, in_window, chars=False).in_chars(b), applicable)
         said = np.zeros(b.n_conversations, dtype=bool)
-        said[b.conv[hits.turn]] = True
+        said[b.conv[_turns_saying(ctx, p, in_window)]] = True
         missing = np.flatnonzero(applicable & ~said)
         where = "前" if p.window == "first" else "最后"
         why = f"{where}{p.turns}轮未说 / not in {p.window} {p.turns} turn(s): {_listing(p)}"
         return Detected.whole(missing, why, applicable)
+
+
+def _turns_saying(ctx: DetectContext, terms: Terms, turns: np.ndarray) -> np.ndarray:
+    """Indices of the turns (of the mask ``turns``) with at least one hit of ``terms``.
+
+    Plain phrase lists (no regex, negations or exceptions) are tested with one RE2 alternation per
+    turn — whole words for Latin phrases, as the phrase index does — instead of listing every hit."""
+    if terms.regex or terms.negations or terms.exceptions:
+        return ctx.match(terms, turns, chars=False).turn
+    candidates = np.flatnonzero(turns)
+    if not len(candidates):
+        return candidates
+    texts = ctx.batch.lower.take(pa.array(candidates))
+    said = pc.match_substring_regex(texts, _alternation(terms.phrases))
+    found: np.ndarray = candidates[np.asarray(said.to_numpy(zero_copy_only=False), dtype=bool)]
+    return found
+
+
+def _alternation(phrases: tuple[str, ...]) -> str:
+    """An RE2 pattern matching any of ``phrases`` (ASCII lower-cased text; Latin phrases as whole words)."""
+    parts = []
+    for phrase in sorted({p.lower() for p in phrases}):
+        left = "(?:^|[^0-9a-z])" if _glues(phrase[0]) else ""
+        right = "(?:$|[^0-9a-z])" if _glues(phrase[-1]) else ""
+        parts.append(left + re.escape(phrase) + right)
+    return "|".join(parts)
+
+
+def _glues(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 class AbsenceParams(Terms):
