@@ -167,3 +167,44 @@ def test_customer_360_of_a_team_lead_keeps_to_their_team(console: Console) -> No
     assert "I1" in page and "TK1" in page and "S1" in page and "O1" in page
     for other in ("I5", "TK2", "S2", "CP1", "T2 的投诉"):
         assert other not in page, other
+
+
+CATALOGUE = ["/catalogue/metrics", "/catalogue/metrics/service_level", "/catalogue/rules", "/catalogue/scorecards"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_catalogue_explorer_and_review_pages_are_translated(console: Console, lang: str) -> None:
+    console.login("admin")
+    for path in [*CATALOGUE, "/explorer", "/explorer?metrics=fcr&grain=week", "/review"]:
+        sep = "&" if "?" in path else "?"
+        response = console.get(f"{path}{sep}lang={lang}")
+        assert response.status_code == 200, path
+        assert "⟦" not in response.text, (path, re.findall("⟦[^⟧]*⟧", response.text))
+
+
+def test_metric_definition_page(console: Console) -> None:
+    console.login("team_lead")
+    page = console.get("/catalogue/metrics/service_level", lang="en").text
+    assert "Population" in page and "Numerator" in page and "threshold_seconds" in page
+    assert "80.0%" in page and "business_line=ToB" in page  # target and the ToB scenario target
+    assert 'href="/explorer?metrics=service_level&grain=week"' in page
+    assert console.get("/catalogue/metrics/nope").status_code == 404
+    listing = console.get("/catalogue/metrics").text
+    assert 'id="answer_rate"' in listing and "接通率" in listing
+
+
+def test_rule_and_scorecard_pages_show_the_loaded_packs(console: Console) -> None:
+    from csqm.inspection.loading import load_packs
+
+    packs = load_packs()
+    console.login("quality_manager")
+    rules = console.get("/catalogue/rules").text
+    assert all(f'id="rule-{r.rule.id}"' in rules for r in packs.rules)
+    cards = console.get("/catalogue/scorecards").text
+    assert all(f'id="card-{s.card.id}"' in cards for s in packs.scorecards)
+    api = console.api("/api/v1/catalogue/rules", "auditor").json()
+    assert {r["rule_id"] for r in api} == {r.rule.id for r in packs.rules}
+    cards_api = console.api("/api/v1/catalogue/scorecards", "agent").json()
+    first = packs.scorecards[0].card
+    got = next(c for c in cards_api if c["scorecard_id"] == first.id)
+    assert sum(i["weight"] for i in got["items"]) == sum(i.weight for i in first.items)

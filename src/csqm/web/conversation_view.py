@@ -6,12 +6,11 @@ Builds on :func:`csqm.web.conversations.get_conversation` (scoped and audited); 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import pairwise
 
-from csqm.inspection.loading import Packs, load_packs
 from csqm.store import Store
 from csqm.web.auth import Principal
+from csqm.web.catalogue import packs
 from csqm.web.conversations import get_conversation
 from csqm.web.records import records
 from csqm.web.schemas import ConversationDetail, FindingPublic, TurnPublic
@@ -72,16 +71,11 @@ def segments(text: str, findings: list[FindingPublic]) -> list[Segment]:
     return out or [Segment(text)]
 
 
-@cache
-def _packs() -> Packs:
-    return load_packs()
-
-
 def _items(scorecard_id: str | None, findings: list[FindingPublic]) -> tuple[list[ItemScore], tuple[str, str] | None]:
     if scorecard_id is None:
         return [], None
     try:
-        cards = [s.card for s in _packs().scorecards if s.card.id == scorecard_id]
+        cards = [s.card for s in packs().scorecards if s.card.id == scorecard_id]
     except Exception:
         return [], None
     if not cards:

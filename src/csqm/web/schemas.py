@@ -306,3 +306,39 @@ class AgreementPublic(BaseModel):
 class ReviewStatisticsPublic(BaseModel):
     rules: list[RuleAccuracyPublic]
     agreement: list[AgreementPublic]
+
+
+class RulePublic(BaseModel):
+    """An inspection rule of the loaded packs."""
+
+    pack_id: str
+    rule_id: str
+    name: NamesPublic
+    category: str
+    detector: str
+    severity: str
+    item: str | None
+    channels: list[str]
+    description: str
+    source: str
+
+
+class ScorecardItemPublic(BaseModel):
+    item_id: str
+    name: NamesPublic
+    weight: float
+    per_finding: float
+    cap: float
+    fatal: bool
+
+
+class ScorecardPublic(BaseModel):
+    """A scorecard: weighted items, pass score, where it applies."""
+
+    scorecard_id: str
+    name: NamesPublic
+    pass_score: float
+    channels: list[str]
+    languages: list[str]
+    items: list[ScorecardItemPublic]
+    source: str

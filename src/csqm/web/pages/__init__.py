@@ -11,7 +11,7 @@ import importlib
 
 from fastapi import APIRouter
 
-from csqm.web.pages import drilldown, explorer, login, overview, review
+from csqm.web.pages import catalogue, drilldown, explorer, login, overview, review
 
 #: Capability packages that contribute pages; each module defines ``router``, mounted under the prefix.
 CAPABILITY_PAGES = (
@@ -29,6 +29,7 @@ def page_router() -> APIRouter:
     router.include_router(drilldown.router)
     router.include_router(explorer.router)
     router.include_router(review.router)
+    router.include_router(catalogue.router)
     for module, prefix in CAPABILITY_PAGES:
         router.include_router(importlib.import_module(module).router, prefix=prefix)
     return router

@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import APIRouter
 
-from csqm.web.routes import conversations, customers, metrics, org, review
+from csqm.web.routes import catalogue, conversations, customers, metrics, org, review
 
 #: Capability packages that contribute routes; each module defines ``router``.
 _CAPABILITY_ROUTERS = ("csqm.testcalls.api", "csqm.improvement.api", "csqm.realtime.api")
@@ -20,6 +20,7 @@ def api_router() -> APIRouter:
     router.include_router(conversations.router)
     router.include_router(customers.router)
     router.include_router(review.router)
+    router.include_router(catalogue.router)
     for module in _CAPABILITY_ROUTERS:
         router.include_router(importlib.import_module(module).router)
     return router
