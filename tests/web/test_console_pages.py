@@ -189,7 +189,7 @@ def test_metric_definition_page(console: Console) -> None:
     assert "80.0%" in page and "business_line=ToB" in page  # target and the ToB scenario target
     assert 'href="/explorer?metrics=service_level&grain=week"' in page
     assert console.get("/catalogue/metrics/nope").status_code == 404
-    listing = console.get("/catalogue/metrics").text
+    listing = console.get("/catalogue/metrics", lang="zh").text
     assert 'id="answer_rate"' in listing and "接通率" in listing
 
 
