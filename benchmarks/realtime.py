@@ -189,27 +189,17 @@ def fresh_schema() -> tuple[str, Any]:
     return schema, store
 
 
-async def wait_ready(prefix: str, n_workers: int) -> None:
-    """Until the workers wait on the stream (their pull requests are pending), at most 120 s."""
-    import nats
+def wait_ready(store: Any, prefix: str, n_workers: int) -> None:
+    """Until the workers are up and own every partition between them, at most 120 s."""
+    from csqm.realtime.workers import DEFAULT_PARTITIONS, ownership_status
 
-    from csqm.realtime.workers import ensure_stream, stream_name
-
-    nc = await nats.connect(NATS_URL)
-    try:
-        js = nc.jetstream()
-        await ensure_stream(js, prefix)
-        for _ in range(1200):
-            try:
-                info = await js.consumer_info(stream_name(prefix), f"{prefix}_workers")
-                if (info.num_waiting or 0) >= n_workers:
-                    return
-            except Exception:
-                pass
-            await asyncio.sleep(0.1)
-        raise SystemExit("workers did not start in 120 s")
-    finally:
-        await nc.close()
+    for _ in range(1200):
+        if ownership_status(store, prefix) == (n_workers, DEFAULT_PARTITIONS):
+            time.sleep(1.5)  # let the last rebalance settle
+            if ownership_status(store, prefix) == (n_workers, DEFAULT_PARTITIONS):
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"workers did not start: {ownership_status(store, prefix)}")
 
 
 def drain(n_workers: int, events: list[dict[str, Any]]) -> dict[str, float]:
@@ -217,7 +207,7 @@ def drain(n_workers: int, events: list[dict[str, Any]]) -> dict[str, float]:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     workers = start_workers(n_workers, schema, prefix)
     try:
-        asyncio.run(wait_ready(prefix, n_workers))
+        wait_ready(store, prefix, n_workers)
         total = len({e["event_id"] for e in events})
         began = time.perf_counter()
         publish_s = asyncio.run(publish_all(prefix, events))
@@ -278,7 +268,7 @@ def latency(events: list[dict[str, Any]], rate: float) -> dict[str, float]:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     workers = start_workers(2, schema, prefix)
     try:
-        asyncio.run(wait_ready(prefix, 2))
+        wait_ready(store, prefix, 2)
         lat = asyncio.run(paced(prefix, events, rate))
     finally:
         stop(workers)

@@ -47,6 +47,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 
 from csqm.realtime.engine import Processor
+from csqm.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,80 @@ class WorkerStats:
     failures: int = 0
 
 
+def _namespace(prefix: str) -> int:
+    """First key of this prefix's advisory locks (partitions); the next one holds worker slots."""
+    return zlib.crc32(prefix.encode()) % (2**30)
+
+
+class Ownership:
+    """Which partitions this worker consumes, shared out over the live workers with PostgreSQL
+    session advisory locks: a worker holds one *slot* lock while alive and one lock per partition it
+    owns. A killed worker's connection closes, its locks go, and the others take its partitions.
+    Every worker aims at ``ceil(partitions / live workers)`` partitions and gives up extras.
+    On the embedded store (one worker per file) the worker owns every partition."""
+
+    def __init__(self, store: Store, prefix: str, partitions: int, *, max_workers: int = 256) -> None:
+        self.store, self.partitions, self.max_workers = store, partitions, max_workers
+        self.shared = store.dialect == "postgres"
+        self.ns = _namespace(prefix)
+        self.slot: int | None = None
+        self.held: set[int] = set()
+
+    def _try(self, key1: int, key2: int) -> bool:
+        return bool(self.store.scalar("SELECT pg_try_advisory_lock(?, ?)", (key1, key2)))
+
+    def live_workers(self) -> int:
+        if not self.shared:
+            return 1
+        count = self.store.scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+            "AND classid::bigint = ? AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (self.ns + 1,),
+        )
+        return max(1, int(count or 0))
+
+    def rebalance(self) -> tuple[set[int], set[int]]:
+        """(partitions taken, partitions given up) to move towards the fair share."""
+        if not self.shared:
+            everything = set(range(self.partitions)) - self.held
+            self.held |= everything
+            return everything, set()
+        if self.slot is None:
+            self.slot = next((i for i in range(self.max_workers) if self._try(self.ns + 1, i)), -1)
+        share = -(-self.partitions // self.live_workers())
+        given: set[int] = set()
+        while len(self.held) > share:
+            p = max(self.held)
+            self.store.scalar("SELECT pg_advisory_unlock(?, ?)", (self.ns, p))
+            self.held.discard(p)
+            given.add(p)
+        gained: set[int] = set()
+        start = (self.slot or 0) * share
+        for i in range(self.partitions):
+            if len(self.held) >= share:
+                break
+            p = (start + i) % self.partitions
+            if p not in self.held and self._try(self.ns, p):
+                self.held.add(p)
+                gained.add(p)
+        return gained, given
+
+
+def ownership_status(store: Store, prefix: str) -> tuple[int, int]:
+    """(live workers, partitions owned) of ``prefix`` on a PostgreSQL store."""
+    ns = _namespace(prefix)
+    frame = store.query(
+        "SELECT classid::bigint AS k, count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND objsubid = 2 AND classid::bigint IN (?, ?) GROUP BY 1",
+        (ns, ns + 1),
+    )
+    counts = {int(k): int(n) for k, n in zip(frame["k"], frame["n"], strict=True)}
+    return counts.get(ns + 1, 0), counts.get(ns, 0)
+
+
 class Worker:
-    """Consumes ``<prefix>.events.*`` with the shared durable consumer and processes batches."""
+    """Consumes its partitions (one durable consumer ``<prefix>_p<n>`` per partition) and processes
+    what it fetches as one batch."""
 
     def __init__(
         self,
@@ -113,42 +186,68 @@ class Worker:
         *,
         url: str = DEFAULT_URL,
         prefix: str = DEFAULT_PREFIX,
+        partitions: int = DEFAULT_PARTITIONS,
         batch: int = 256,
         ack_wait: float = 30.0,
         tick_seconds: float = 1.0,
         retry_delay: float = 0.5,
     ) -> None:
         self.processor = processor
-        self.url, self.prefix, self.batch = url, prefix, batch
+        self.url, self.prefix, self.batch, self.partitions = url, prefix, batch, partitions
         self.ack_wait, self.tick_seconds, self.retry_delay = ack_wait, tick_seconds, retry_delay
         self.stats = WorkerStats()
         self.stopping = asyncio.Event()
+        self.ownership = Ownership(processor.store, prefix, partitions)
+
+    async def _subscribe(self, js: JetStreamContext, p: int) -> Any:
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait,
+            max_ack_pending=self.batch * 8,
+            filter_subject=f"{self.prefix}.events.{p}",
+        )
+        return await js.pull_subscribe(
+            f"{self.prefix}.events.{p}", durable=f"{self.prefix}_p{p}", stream=stream_name(self.prefix), config=config
+        )
+
+    async def _rebalance(self, js: JetStreamContext, subs: dict[int, Any]) -> None:
+        gained, given = await asyncio.to_thread(self.ownership.rebalance)
+        for p in given:
+            with contextlib.suppress(Exception):
+                await subs.pop(p).unsubscribe()
+        for p in sorted(gained):
+            subs[p] = await self._subscribe(js, p)
+
+    async def _fetch(self, subs: dict[int, Any]) -> list[Any]:
+        if not subs:
+            await asyncio.sleep(0.2)
+            return []
+        each = max(1, self.batch // len(subs))
+
+        async def one(sub: Any) -> list[Any]:
+            try:
+                return list(await sub.fetch(each, timeout=0.2))
+            except (NatsTimeout, TimeoutError):
+                return []
+
+        parts = await asyncio.gather(*(one(s) for s in subs.values()))
+        return [m for part in parts for m in part]
 
     async def run(self, *, idle_exit: float | None = None) -> WorkerStats:
         """Process until stopped (SIGTERM/SIGINT, or ``idle_exit`` seconds without a message)."""
         nc: Client = await nats.connect(self.url, name="csqm-realtime-worker")
+        subs: dict[int, Any] = {}
         try:
             js = nc.jetstream()
             await ensure_stream(js, self.prefix)
-            config = ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_ack_pending=self.batch * 8
-            )
-            sub = await js.pull_subscribe(
-                f"{self.prefix}.events.*",
-                durable=f"{self.prefix}_workers",
-                stream=stream_name(self.prefix),
-                config=config,
-            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):  # not in the main thread
                     loop.add_signal_handler(sig, self.stopping.set)
+            await self._rebalance(js, subs)
             last_message = last_tick = time.monotonic()
             while not self.stopping.is_set():
-                try:
-                    msgs = await sub.fetch(self.batch, timeout=0.5)
-                except (NatsTimeout, TimeoutError):
-                    msgs = []
+                msgs = await self._fetch(subs)
                 now = time.monotonic()
                 if msgs:
                     last_message = now
@@ -157,6 +256,7 @@ class Worker:
                     break
                 if now - last_tick >= self.tick_seconds:
                     last_tick = now
+                    await self._rebalance(js, subs)
                     alerts = await asyncio.to_thread(self.processor.tick)
                     await self._publish_alerts(nc, [a.as_dict() for a in alerts])
         finally:
