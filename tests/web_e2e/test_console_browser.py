@@ -3,6 +3,7 @@ confirm a finding in the review workbench; screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.web_e2e.conftest import login, shot
@@ -92,6 +93,6 @@ def test_explorer_chart_and_export(page: Any) -> None:
     with page.expect_download() as info:
         page.click("#export-csv")
     path = info.value.path()
-    text = open(path, encoding="utf-8-sig").read()
+    text = Path(path).read_text(encoding="utf-8-sig")
     assert "answer_rate" in text and "T1" in text
     shot(page, "07-explorer")
