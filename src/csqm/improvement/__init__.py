@@ -31,7 +31,7 @@ from csqm.improvement.findings import (
     set_finding_status,
 )
 from csqm.improvement.models import Action, ActionDetail, Event, Finding, TrainingNeed, VerificationRecord
-from csqm.improvement.records import ImprovementError, NotAllowedError, UnknownIdError
+from csqm.improvement.records import ImprovementError, UnknownIdError
 from csqm.improvement.stats import did_means, did_proportions, two_proportions, verdict, welch
 from csqm.improvement.tables import IMPROVEMENT_TABLES, ensure_tables
 from csqm.improvement.training import training_needs
@@ -47,7 +47,6 @@ __all__ = [
     "Event",
     "Finding",
     "ImprovementError",
-    "NotAllowedError",
     "TrainingNeed",
     "UnknownIdError",
     "Verification",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from csqm.improvement import service
@@ -21,7 +20,6 @@ from csqm.improvement.models import (
     TrainingNeed,
     VerificationRecord,
 )
-from csqm.improvement.records import NotAllowedError
 from csqm.web.deps import CatalogueDep, StoreDep, UserDep
 from csqm.web.routes.common import ERRORS
 from csqm.web.schemas import ErrorPublic
@@ -32,16 +30,7 @@ router = APIRouter(
     responses={**ERRORS, 403: {"model": ErrorPublic, "description": "Your role may not do this."}},
 )
 
-T = TypeVar("T")
 Id = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][0-9]{1,12}$")]
-
-
-def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a service call; a role that may not do it gets 403 ``{"error": ...}``."""
-    try:
-        return fn(*args, **kwargs)
-    except NotAllowedError as exc:
-        raise HTTPException(403, str(exc)) from None
 
 
 class _Body(BaseModel):
@@ -128,14 +117,13 @@ def read_findings(
     team_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[Finding]:
     """Findings in your scope, newest first."""
-    return _call(service.list_findings, store, principal=user, status=status, source=source, team_id=team_id)
+    return service.list_findings(store, principal=user, status=status, source=source, team_id=team_id)
 
 
 @router.post("/findings/detect", response_model=DetectResult)
 def detect(user: UserDep, store: StoreDep, catalogue: CatalogueDep, body: DetectRequest) -> DetectResult:
     """Detect findings from inspection, KPIs and test calls; each is stored once."""
-    new, skipped = _call(
-        service.detect_findings,
+    new, skipped = service.detect_findings(
         store,
         principal=user,
         catalogue=catalogue,
@@ -149,20 +137,18 @@ def detect(user: UserDep, store: StoreDep, catalogue: CatalogueDep, body: Detect
 @router.post("/findings", response_model=Finding, status_code=201)
 def add_finding(user: UserDep, store: StoreDep, catalogue: CatalogueDep, body: FindingCreate) -> Finding:
     """Record a finding by hand."""
-    return _call(service.add_finding, store, principal=user, catalogue=catalogue, **body.model_dump())
+    return service.add_finding(store, principal=user, catalogue=catalogue, **body.model_dump())
 
 
 @router.get("/findings/{finding_id}", response_model=Finding)
 def read_finding(user: UserDep, store: StoreDep, finding_id: Id) -> Finding:
-    return _call(service.get_finding, store, principal=user, finding_id=finding_id)
+    return service.get_finding(store, principal=user, finding_id=finding_id)
 
 
 @router.patch("/findings/{finding_id}", response_model=Finding)
 def change_finding(user: UserDep, store: StoreDep, finding_id: Id, body: FindingChange) -> Finding:
     """Close or dismiss a finding (logged)."""
-    return _call(
-        service.set_finding_status, store, principal=user, finding_id=finding_id, status=body.status, note=body.note
-    )
+    return service.set_finding_status(store, principal=user, finding_id=finding_id, status=body.status, note=body.note)
 
 
 @router.get("/actions", response_model=list[Action])
@@ -175,27 +161,25 @@ def read_actions(
     kind: ActionKind = "action",
 ) -> list[Action]:
     """Improvement actions (or training records with ``kind=training``) in your scope."""
-    return _call(
-        service.list_actions, store, principal=user, catalogue=catalogue, kind=kind, status=status, team_id=team_id
-    )
+    return service.list_actions(store, principal=user, catalogue=catalogue, kind=kind, status=status, team_id=team_id)
 
 
 @router.get("/actions/overdue", response_model=list[Action])
 def read_overdue(user: UserDep, store: StoreDep, catalogue: CatalogueDep) -> list[Action]:
     """Open or in-progress actions past their due date (the reminder list), most overdue first."""
-    return _call(service.list_actions, store, principal=user, catalogue=catalogue, kind=None, overdue_only=True)
+    return service.list_actions(store, principal=user, catalogue=catalogue, kind=None, overdue_only=True)
 
 
 @router.post("/actions", response_model=Action, status_code=201)
 def create_action(user: UserDep, store: StoreDep, catalogue: CatalogueDep, body: ActionCreate) -> Action:
     """Record an improvement action (metric and scope default to its finding's)."""
-    return _call(service.create_action, store, principal=user, catalogue=catalogue, kind="action", **body.model_dump())
+    return service.create_action(store, principal=user, catalogue=catalogue, kind="action", **body.model_dump())
 
 
 @router.get("/actions/{action_id}", response_model=ActionDetail)
 def read_action(user: UserDep, store: StoreDep, catalogue: CatalogueDep, action_id: Id) -> ActionDetail:
     """An action or training record with its change log and verifications."""
-    return _call(service.get_action, store, principal=user, catalogue=catalogue, action_id=action_id)
+    return service.get_action(store, principal=user, catalogue=catalogue, action_id=action_id)
 
 
 @router.patch("/actions/{action_id}", response_model=Action)
@@ -203,8 +187,8 @@ def change_action(user: UserDep, store: StoreDep, catalogue: CatalogueDep, actio
     """Change fields; every change is logged with who, when, old and new value."""
     changes = body.model_dump(exclude_unset=True)
     note = changes.pop("note", None)
-    return _call(
-        service.update_action, store, principal=user, catalogue=catalogue, action_id=action_id, changes=changes,
+    return service.update_action(
+        store, principal=user, catalogue=catalogue, action_id=action_id, changes=changes,
         note=note,
     )  # fmt: skip
 
@@ -213,8 +197,8 @@ def change_action(user: UserDep, store: StoreDep, catalogue: CatalogueDep, actio
 def add_progress(user: UserDep, store: StoreDep, catalogue: CatalogueDep, action_id: Id, body: ProgressNote) -> Action:
     """Append a progress note (and optionally change the status)."""
     changes = {"status": body.status} if body.status else {}
-    return _call(
-        service.update_action, store, principal=user, catalogue=catalogue, action_id=action_id, changes=changes,
+    return service.update_action(
+        store, principal=user, catalogue=catalogue, action_id=action_id, changes=changes,
         note=body.note,
     )  # fmt: skip
 
@@ -225,8 +209,8 @@ def verify(
 ) -> VerificationRecord:
     """Compare the metric before and after (significance, effect size, difference-in-differences) and store the
     verdict: improved, no_change or worse."""
-    return _call(
-        service.verify_action, store, principal=user, catalogue=catalogue, action_id=action_id, alpha=body.alpha,
+    return service.verify_action(
+        store, principal=user, catalogue=catalogue, action_id=action_id, alpha=body.alpha,
         comparison=body.comparison,
     )  # fmt: skip
 
@@ -239,15 +223,13 @@ def read_training(
     team_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[Action]:
     """Training records in your scope (an agent sees their own)."""
-    return _call(service.list_actions, store, principal=user, catalogue=catalogue, kind="training", team_id=team_id)
+    return service.list_actions(store, principal=user, catalogue=catalogue, kind="training", team_id=team_id)
 
 
 @router.post("/training", response_model=Action, status_code=201)
 def create_training(user: UserDep, store: StoreDep, catalogue: CatalogueDep, body: ActionCreate) -> Action:
     """Record a training (trainee or team, topic as title, trainer as owner, effective_on = training day)."""
-    return _call(
-        service.create_action, store, principal=user, catalogue=catalogue, kind="training", **body.model_dump()
-    )
+    return service.create_action(store, principal=user, catalogue=catalogue, kind="training", **body.model_dump())
 
 
 @router.get("/training/needs", response_model=list[TrainingNeed])
@@ -261,7 +243,7 @@ def read_training_needs(
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> list[TrainingNeed]:
     """Training needs per agent and team from failed key points and inspection findings."""
-    return _call(
-        service.list_training_needs, store, principal=user, catalogue=catalogue, team_id=team_id, agent_id=agent_id,
+    return service.list_training_needs(
+        store, principal=user, catalogue=catalogue, team_id=team_id, agent_id=agent_id,
         start=start, end=end,
     )  # fmt: skip

@@ -21,10 +21,6 @@ class UnknownIdError(ImprovementError):
     """No finding, action or training record has that id."""
 
 
-class NotAllowedError(CsqmError):
-    """The caller's role may not do this (the REST API answers 403)."""
-
-
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

@@ -13,7 +13,7 @@ tester                        nothing (test-call tasks only)
 ============================  =====================================================================
 
 Objects outside the caller's scope are "not found" (404), never "forbidden", so ids do not leak; an
-operation the role may not do at all is :class:`NotAllowedError` (403).
+operation the role may not do at all is :class:`csqm.web.errors.ForbiddenError` (403).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import Any
 from csqm.improvement import actions as act
 from csqm.improvement import findings as fnd
 from csqm.improvement.models import Action, ActionDetail, Finding, TrainingNeed, VerificationRecord
-from csqm.improvement.records import ImprovementError, NotAllowedError, UnknownIdError
+from csqm.improvement.records import ImprovementError, UnknownIdError
 from csqm.improvement.training import training_needs
 from csqm.improvement.verify import VerificationError, local_today
 from csqm.metrics import Catalogue
 from csqm.store import Store
 from csqm.web.auth import Principal, record_audit
-from csqm.web.errors import BadParameterError, NotFoundError
+from csqm.web.errors import BadParameterError, ForbiddenError, NotFoundError
 
 MANAGE = ("admin", "quality_manager")
 READ_ALL = ("admin", "quality_manager", "auditor", "test_call_manager")
@@ -55,7 +55,7 @@ def _require(principal: Principal, roles: Sequence[str], what: str, store: Store
     if principal.role not in roles:
         if store is not None:  # refused changes are audited
             record_audit(store, username=principal.username, action=f"improvement: {what}", outcome="denied")
-        raise NotAllowedError(f"The role {principal.role} may not {what}.")
+        raise ForbiddenError(f"The role {principal.role} may not {what}.")
 
 
 def _audit(store: Store, principal: Principal, action: str, target: str) -> None:
@@ -204,10 +204,10 @@ def update_action(
     current = _visible_action(store, principal, action_id, catalogue)
     if principal.role == "team_lead":
         if current.kind != "action":
-            raise NotAllowedError("A team lead may not change training records.")
+            raise ForbiddenError("A team lead may not change training records.")
         extra = sorted(set(changes) - TEAM_LEAD_FIELDS)
         if extra:
-            raise NotAllowedError(
+            raise ForbiddenError(
                 f"A team lead may change only the status and add progress notes (not {', '.join(extra)})."
             )
     with _errors():
