@@ -5,15 +5,19 @@ Design (see ``docs/realtime.md``):
 - One stream ``<PREFIX>`` holds subjects ``<prefix>.events.<p>``, ``p = crc32(conversation or contact
   id) % partitions``: every event of a conversation is on one subject, in order. Publishing sets
   ``Nats-Msg-Id`` to the event id, so JetStream itself drops a re-published event (2-minute window).
-- Workers share one durable pull consumer ``<prefix>_workers`` with explicit acks: JetStream spreads
-  messages over the workers, and a message not acknowledged within ``ack_wait`` (a killed worker) is
-  delivered again, to any worker — at-least-once.
-- A worker fetches a batch and hands it to :class:`~csqm.realtime.engine.Processor` — one database
-  transaction that takes a PostgreSQL advisory lock per conversation, so two workers never work on
-  the same conversation at once, and stores events, turns, results and alerts together. Only after
-  the commit are the messages acknowledged. Killed before the commit: nothing was stored and the
-  messages come again. Killed after the commit but before the ack: the events come again and are
-  dropped as duplicates by event id, so no alert is raised twice (alert ids are deterministic too).
+- Each partition has its own durable pull consumer ``<prefix>_p<n>`` (explicit acks). Partitions
+  are shared out over the live workers with PostgreSQL session advisory locks (:class:`Ownership`):
+  each worker aims at ``ceil(partitions / live workers)`` and gives up extras, so a conversation is
+  normally handled by one worker, in order. A killed worker's connection closes, its locks go, and
+  within a second the others take its partitions; what it had fetched but not acknowledged is
+  delivered again after ``ack_wait`` — at-least-once.
+- A worker fetches from all its partitions at once and hands the messages to
+  :class:`~csqm.realtime.engine.Processor` — one database transaction that also takes an advisory
+  lock per conversation (a safety net while partitions move), and stores events, turns, results and
+  alerts together. Only after the commit are the messages acknowledged. Killed before the commit:
+  nothing was stored and the messages come again. Killed after the commit but before the ack: the
+  events come again and are dropped as duplicates by event id, so no alert is raised twice (alert
+  ids are deterministic too).
 - The per-conversation state (the interaction row, its turns, the customer's polarity per turn) is
   in the store, so any worker continues any conversation. An event sent too early for the state (a
   turn of a conversation whose start has not arrived, an end before its last turns) is *nak*-ed with
