@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from sqlglot import exp
 
@@ -32,8 +33,9 @@ from csqm.metrics.query import _choose, _filters, _segments, _zone
 from csqm.metrics.request import Request
 from csqm.metrics.results import History, empty_result, ordered
 from csqm.metrics.rollup.longform import long_format
+from csqm.metrics.rollup.outputs import Unsupported, evaluate
 from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, covered, digest, distinct_dimension, measures_of
-from csqm.metrics.rollup.tables import ROLLUP_STATE, ROLLUP_TABLE
+from csqm.metrics.rollup.tables import ROLLUP_STATE, ROLLUP_TABLE, TEAM_TABLE
 from csqm.metrics.rollup.version import data_version, existing_tables
 from csqm.metrics.timegrid import Window
 from csqm.store import Store, ddl
@@ -113,10 +115,11 @@ def compute_metrics(
         fast = _covered(as_of, ids, engine, state.measures) if state is not None else []
         rest = [m for m in ids if m not in fast]
         parts = []
-        for part, build in ((fast, _rollup_query), (rest, _raw_query)):
-            if part:
-                query = build(as_of, part, segment, engine)
-                parts.append((part, store.query(query.sql, query.params)))
+        if fast:
+            parts.append((fast, _from_rollup(store, as_of, fast, segment, engine)))
+        if rest:
+            query = _raw_query(as_of, rest, segment, engine)
+            parts.append((rest, store.query(query.sql, query.params)))
         if len(parts) > 1 and segment.keys:
             parts = _same_keys(store, parts, as_of, segment.keys, engine)
         frames += [long_format(wide, part, segment, as_of, versions) for part, wide in parts]
@@ -153,15 +156,34 @@ def _same_keys(
 def _over_no_row(store: Store, catalogue: Catalogue, ids: list[str], engine: Engine) -> dict[str, Any]:
     """The output columns of ``ids`` when every measure is NULL (a key none of their sources has)."""
     measures = measures_of(catalogue, ids, engine)
+    outputs = {f"{m}__{name}": getattr(measures.outputs[m], name) for m in ids for name in OUTPUTS}
+    try:
+        nothing = pd.DataFrame({name: [np.nan] for name, _ in measures.columns.values()})
+        return {str(k): v for k, v in evaluate(nothing, [], outputs).iloc[0].items()}
+    except Unsupported:
+        pass
     nulls = exp.select(*[exp.cast(exp.null(), engine.float_type).as_(name) for name, _ in measures.columns.values()])
-    outputs = [getattr(measures.outputs[m], name).copy().as_(f"{m}__{name}") for m in ids for name in OUTPUTS]
-    sql, _ = engine.render(exp.select(*outputs).from_(nulls.subquery("combined")))
+    columns = [e.copy().as_(c) for c, e in outputs.items()]
+    sql, _ = engine.render(exp.select(*columns).from_(nulls.subquery("combined")))
     return {str(k): v for k, v in store.query(sql).iloc[0].items()}
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A rollup query for one request shape: the sums alone and with the output expressions (SQL
+    text), what each placeholder takes (a source name, the start or end, a filter value), and the
+    output expressions by result column."""
+
+    sums_sql: str
+    full_sql: str
+    slots: list[Any]
+    outputs: dict[str, exp.Expr]
 
 
 _CACHE_LIMIT = 512
 _covered_cache: dict[tuple[Any, ...], bool] = {}
 _query_cache: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+_template_cache: dict[tuple[Any, ...], _Template] = {}
 
 
 def _fingerprint(catalogue: Catalogue, ids: list[str]) -> tuple[tuple[str, str], ...]:
@@ -203,15 +225,15 @@ def _raw_query(catalogue: Catalogue, ids: list[str], request: Request, engine: E
     return Compiled(sql, list(params), list(ids), request.keys)
 
 
-def _rollup_query(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> Compiled:
-    """The compiler's result layout for ``ids``, from the rollup's day rows (SQL remembered per shape)."""
+def _from_rollup(store: Store, catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> pd.DataFrame:
+    """The compiler's wide result for ``ids``, from the rollup's day rows."""
     window = request.window
     shape = tuple((f.dimension, len(f.values), f.negate) for f in request.filters)
     key = (engine.name, tuple(ids), _fingerprint(catalogue, ids), request.grain, request.by, shape,
            window.start is None, window.end_exclusive is None)  # fmt: skip
-    if key not in _query_cache:
-        _remember(_query_cache, key, _rollup_template(catalogue, ids, request, engine))
-    sql, slots = _query_cache[key]
+    if key not in _template_cache:
+        _remember(_template_cache, key, _rollup_template(catalogue, ids, request, engine))
+    template = _template_cache[key]
     values = {
         "start": None if window.start is None else _midnight(window.start),
         "end": None if window.end_exclusive is None else _midnight(window.end_exclusive),
@@ -219,13 +241,15 @@ def _rollup_query(catalogue: Catalogue, ids: list[str], request: Request, engine
     params = [
         slot[1] if slot[0] == "source" else values[slot[0]] if slot[0] in values else
         request.filters[slot[1]].values[slot[2]]
-        for slot in slots
+        for slot in template.slots
     ]  # fmt: skip
-    return Compiled(sql, params, list(ids), request.keys)
+    try:
+        return evaluate(store.query(template.sums_sql, params), request.keys, template.outputs)
+    except Unsupported:
+        return store.query(template.full_sql, params)
 
 
-def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> tuple[str, list[Any]]:
-    """SQL text and, per placeholder, what it takes: a source name, the start or end, a filter value."""
+def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> _Template:
     measures = measures_of(catalogue, ids, engine)
     params = Params()
     keys: list[exp.Expr] = []  # by expression: an alias named like a rollup column would group by the column
@@ -248,16 +272,21 @@ def _rollup_template(catalogue: Catalogue, ids: list[str], request: Request, eng
         params.values = [("filter", i, int(v.split("/")[1])) if isinstance(v, str) else v for v in params.values]
         conditions.append(condition)
     named = [k.copy().as_(name) for k, name in zip(keys, request.keys, strict=True)]
-    combined = exp.select(*named, *sums).from_(ROLLUP_TABLE).where(exp.and_(*conditions))
+    uses_agent = "agent" in request.by or any(f.dimension == "agent" for f in request.filters)
+    table = ROLLUP_TABLE if uses_agent else TEAM_TABLE
+    combined = exp.select(*named, *sums).from_(table).where(exp.and_(*conditions))
     if keys:
         combined = combined.group_by(*keys)
     names = [exp.column(k) for k in request.keys]
-    outputs = [getattr(measures.outputs[m], name).copy().as_(f"{m}__{name}") for m in ids for name in OUTPUTS]
-    final = exp.select(*[n.copy() for n in names], *outputs).from_("combined").with_("combined", as_=combined)
+    outputs = {f"{m}__{name}": getattr(measures.outputs[m], name).copy() for m in ids for name in OUTPUTS}
+    final = exp.select(*[n.copy() for n in names], *[e.copy().as_(c) for c, e in outputs.items()])
+    final = final.from_("combined").with_("combined", as_=combined.copy())
     if names:
         final = final.order_by(*[n.copy() for n in names])
-    sql, order = engine.render(final)
-    return sql, [params.values[i] for i in order]
+    full_sql, order = engine.render(final)
+    sums_sql, sums_order = engine.render(combined)
+    assert order == sums_order  # the outputs add no placeholder
+    return _Template(sums_sql, full_sql, [params.values[i] for i in order], outputs)
 
 
 def _total(spec: MeasureSpec) -> exp.Expr:

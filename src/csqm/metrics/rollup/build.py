@@ -23,7 +23,14 @@ from csqm.metrics.engines import Engine, Params, engine_for
 from csqm.metrics.measures import MeasureSpec
 from csqm.metrics.request import Request
 from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, catalogue_specs, stored
-from csqm.metrics.rollup.tables import BUILDING_TABLE, ROLLUP_STATE, ROLLUP_TABLE, ensure_tables
+from csqm.metrics.rollup.tables import (
+    BUILDING_TABLE,
+    ROLLUP_STATE,
+    ROLLUP_TABLE,
+    TEAM_BUILDING_TABLE,
+    TEAM_TABLE,
+    ensure_tables,
+)
 from csqm.metrics.rollup.version import data_version
 from csqm.metrics.sources import SOURCES
 from csqm.metrics.timegrid import Window
@@ -68,10 +75,12 @@ def refresh(store: Store, catalogue: Catalogue | None = None) -> RefreshSummary:
     sql, order = engine.render(query)
     store.execute(f"CREATE TABLE {ddl.quote(BUILDING_TABLE)} AS {sql}", [params.values[i] for i in order])
     rows = int(store.scalar(f"SELECT count(*) FROM {ddl.quote(BUILDING_TABLE)}") or 0)
+    _build_team_level(store, columns)
     seconds = round(time.perf_counter() - began, 3)
     with store.transaction():
-        store.execute(f"DROP TABLE IF EXISTS {ddl.quote(ROLLUP_TABLE)}")
-        store.execute(f"ALTER TABLE {ddl.quote(BUILDING_TABLE)} RENAME TO {ddl.quote(ROLLUP_TABLE)}")
+        for building, table in ((BUILDING_TABLE, ROLLUP_TABLE), (TEAM_BUILDING_TABLE, TEAM_TABLE)):
+            store.execute(f"DROP TABLE IF EXISTS {ddl.quote(table)}")
+            store.execute(f"ALTER TABLE {ddl.quote(building)} RENAME TO {ddl.quote(table)}")
         store.execute(f"DELETE FROM {ddl.quote(ROLLUP_STATE.name)} WHERE {ddl.quote('rollup')} = ?", [ROLLUP_TABLE])
         store.execute(
             f"INSERT INTO {ddl.quote(ROLLUP_STATE.name)} VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -86,6 +95,18 @@ def refresh(store: Store, catalogue: Catalogue | None = None) -> RefreshSummary:
             ],
         )
     return RefreshSummary(rows, len(columns), len(parts), seconds)
+
+
+def _build_team_level(store: Store, columns: list[str]) -> None:
+    """The rollup summed over agents. A distinct-count column holds row counts, so its sum stays
+    positive exactly where one of the agents' counts was; SUM is NULL only where every part was."""
+    keys = ", ".join(ddl.quote(k) for k in ("source", "period", *ROLLUP_DIMENSIONS) if k != "agent")
+    sums = "".join(f", SUM({ddl.quote(c)}) AS {ddl.quote(c)}" for c in columns)
+    store.execute(f"DROP TABLE IF EXISTS {ddl.quote(TEAM_BUILDING_TABLE)}")
+    store.execute(
+        f"CREATE TABLE {ddl.quote(TEAM_BUILDING_TABLE)} AS SELECT {keys}{sums} "
+        f"FROM {ddl.quote(BUILDING_TABLE)} GROUP BY {keys} ORDER BY {ddl.quote('period')}, {ddl.quote('source')}"
+    )
 
 
 def _source_part(

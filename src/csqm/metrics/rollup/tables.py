@@ -3,7 +3,8 @@
 The rollup itself, ``metric_rollup``, is a derived cache rebuilt whole by :func:`csqm.metrics.rollup.refresh`
 (``CREATE TABLE … AS SELECT``): its measure columns are named after the catalogue's measures
 (``m_<digest>``), so it has no fixed declaration. Its key columns are ``source``, ``period`` (local
-midnight of the day) and the dimensions in :data:`ROLLUP_DIMENSIONS`.
+midnight of the day) and the dimensions in ``ROLLUP_DIMENSIONS``; ``metric_rollup_teams`` is the
+same summed over agents (no ``agent`` column), for requests that neither break down nor filter by agent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from csqm.store.schema import Column, Table
 #: The rollup table (rebuilt whole on every refresh) and the name it is built under first.
 ROLLUP_TABLE = "metric_rollup"
 BUILDING_TABLE = "metric_rollup_next"
+#: The same without the agent (summed over agents): ~30× fewer rows for centre- and team-level views.
+TEAM_TABLE = "metric_rollup_teams"
+TEAM_BUILDING_TABLE = "metric_rollup_teams_next"
 
 
 def _c(name: str, type_: str, doc: str, **kw: object) -> Column:
