@@ -63,8 +63,9 @@ class Terms(BaseModel):
         return self
 
     def literals(self) -> set[str]:
-        """Every literal the phrase index must search for these terms."""
-        return {p.lower() for p in (*self.phrases, *self.prefilter, *self.negations, *self.exceptions)}
+        """Every literal the phrase index must search for these terms (negation cues and exceptions
+        are looked for in the text around each hit instead)."""
+        return {p.lower() for p in (*self.phrases, *self.prefilter)}
 
 
 @dataclass(frozen=True)
@@ -241,10 +242,8 @@ def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
     found = found.where(turns[found.turn])
     if terms.regex:
         found = Hits.concat([found, _regex_hits(terms, index, hits, turns)])
-    if terms.negations and len(found):
-        found = found.where(~_negated(batch, found, hits.of(index, terms.negations), terms.negation_window))
-    if terms.exceptions and len(found):
-        found = found.where(~_covered(found, hits.of(index, terms.exceptions)))
+    if (terms.negations or terms.exceptions) and len(found):
+        found = found.where(_kept(batch, found, terms))
     found = _leftmost_longest(found)
     return found.in_chars(batch) if chars else found
 
@@ -285,28 +284,41 @@ def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
     return Hits(arr[:, 0], arr[:, 1], arr[:, 2], np.full(len(arr), -1, dtype=np.int64))
 
 
-def _negated(batch: Batch, found: Hits, cues: Hits, window: int) -> np.ndarray:
-    """Hits that a cue ends right before (within ``window`` characters, or touching)."""
-    cues = cues.where(np.isin(cues.turn, found.turn))
-    if not len(cues):
-        return np.zeros(len(found), dtype=bool)
-    keys = np.sort(cues.turn * _SHIFT + batch.char_offsets(cues.turn, cues.end))
-    at = found.turn * _SHIFT + batch.char_offsets(found.turn, found.start)
-    lo = np.searchsorted(keys, at - window, side="left")
-    hi = np.searchsorted(keys, at, side="right")
-    return np.asarray(hi > lo)
+def _kept(batch: Batch, found: Hits, terms: Terms) -> np.ndarray:
+    """Hits (byte spans) that no negation cue ends right before (within ``negation_window``
+    characters, or touching) and that lie inside no exception phrase; checked in each hit's turn."""
+    keep = np.ones(len(found), dtype=bool)
+    negations = [n.lower() for n in terms.negations]
+    exceptions = [x.lower() for x in terms.exceptions]
+    window = terms.negation_window
+    starts = batch.char_offsets(found.turn, found.start).tolist()
+    ends = batch.char_offsets(found.turn, found.end).tolist()
+    texts = batch.lower.take(pa.array(found.turn)).to_pylist()
+    for i, (text, s, e) in enumerate(zip(texts, starts, ends, strict=True)):
+        for cue in negations:
+            if cue in text and _occurs(text, cue, max(0, s - window - len(cue)), s - len(cue)):
+                keep[i] = False
+                break
+        else:
+            for x in exceptions:
+                if x in text and _occurs(text, x, max(0, e - len(x)), s):
+                    keep[i] = False
+                    break
+    return keep
 
 
-def _covered(found: Hits, spans: Hits) -> np.ndarray:
-    """Hits lying inside an exception phrase of the same turn."""
-    out = np.zeros(len(found), dtype=bool)
-    if not len(spans):
-        return out
-    order = np.argsort(spans.turn, kind="stable")
-    s_turn, s_start, s_end = spans.turn[order], spans.start[order], spans.end[order]
-    lo = np.searchsorted(s_turn, found.turn, side="left")
-    hi = np.searchsorted(s_turn, found.turn, side="right")
-    for i in np.flatnonzero(hi > lo).tolist():
-        a, b = lo[i], hi[i]
-        out[i] = bool(np.any((s_start[a:b] <= found.start[i]) & (s_end[a:b] >= found.end[i])))
-    return out
+def _occurs(text: str, phrase: str, first: int, last: int) -> bool:
+    """Whether ``phrase`` occurs in ``text`` starting at ``first``…``last`` (whole words for Latin
+    phrases, as the phrase index matches them)."""
+    left, right = _is_word(phrase[0]), _is_word(phrase[-1])
+    i = text.find(phrase, first)
+    while 0 <= i <= last:
+        end = i + len(phrase)
+        if not (left and i > 0 and _is_word(text[i - 1])) and not (right and end < len(text) and _is_word(text[end])):
+            return True
+        i = text.find(phrase, i + 1)
+    return False
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
