@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 
 from csqm.cli.context import AppContext, pass_app
 from csqm.cli.data_commands import summary_table
-from csqm.cli.demo_report import inspection_section
+from csqm.cli.demo_report import inspection_section, serve_console
 from csqm.cli.progress import console, new_progress, stage_bars
 from csqm.ingest import canonical_files, ingest_file
 from csqm.metrics import kpi_summary
@@ -21,9 +22,17 @@ from csqm.metrics.cli import kpi_summary_table
 @click.option("--interactions", "-n", default=5000, show_default=True, help="Size of the demo dataset.")
 @click.option("--seed", default=7, show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--serve/--no-serve",
+    default=None,
+    help="End by serving the console with the demo data (default: only when run in a terminal).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the console listens on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Console port.")
 @pass_app
-def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
-    """Generate a demo dataset, ingest it into the embedded store and show what was loaded."""
+def demo(app: AppContext, interactions: int, seed: int, lang: str, serve: bool | None, host: str, port: int) -> None:
+    """Generate a demo dataset, ingest it into the embedded store, show what was loaded, then serve the
+    console on it (Ctrl-C stops; ``--no-serve`` for scripts)."""
     from csqm.generate import generate
 
     settings = app.settings
@@ -65,3 +74,8 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str) -> None:
     console.rule("5. KPIs against targets (指标与目标)")
     console.print(kpi_summary_table(kpi_summary(store, lang=lang)))
     console.print(f"Store: {store.url}")
+    if serve if serve is not None else sys.stdout.isatty():
+        console.rule("6. The console (控制台)")
+        serve_console(app.settings, store, host=host, port=port)
+    else:
+        console.print("Serve the console on this data with `csqm serve` (or run `csqm demo --serve`).")

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from csqm.cli.progress import console, cumulative_bar
 from csqm.inspection import inspect
+from csqm.settings import Settings
 from csqm.store import Store
 
 _BY_TEAM = """
@@ -38,3 +39,24 @@ def inspection_section(store: Store) -> None:
     for team, n, score, share in teams.itertuples(index=False):
         table.add_row(str(team), f"{int(n):,}", f"{float(score):.1f}", f"{float(share):.1%}")
     console.print(table)
+
+
+def serve_console(settings: Settings, store: Store, *, host: str, port: int) -> None:
+    """Serve the console on the demo store until Ctrl-C, after printing its address and a login.
+
+    The login is the first admin when the store has no user yet, otherwise the ``demo`` admin, whose
+    password is replaced by a new one; either password is printed once and only its hash is stored.
+    """
+    import uvicorn
+
+    from csqm.web import create_app
+    from csqm.web.auth import demo_login
+    from csqm.web.tables import ensure_tables
+
+    ensure_tables(store)
+    username, password = demo_login(store)
+    app = create_app(settings, store=store)
+    console.print(f"Console: [bold]http://{host}:{port}/[/bold]  (API: http://{host}:{port}/api/v1/docs)")
+    console.print(f"Login:   [bold]{username}[/bold] / [bold]{password}[/bold]  (shown only now)")
+    console.print("Press Ctrl-C to stop.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -108,6 +108,28 @@ def ensure_first_admin(store: Store) -> tuple[str, str] | None:
     return "admin", password
 
 
+def set_password(store: Store, *, username: str, password: str | None = None) -> str:
+    """Set (or generate) ``username``'s console password; return it (only its argon2 hash is stored)."""
+    if not store.scalar('SELECT count(*) FROM "web_users" WHERE "username" = ?', (username,)):
+        raise ConfigError(f"There is no user {username!r}.")
+    if password is not None and len(password) < 10:
+        raise ConfigError("A password needs at least 10 characters.")
+    chosen = password or secrets.token_urlsafe(18)
+    store.execute('UPDATE "web_users" SET "password_hash" = ? WHERE "username" = ?', (_HASHER.hash(chosen), username))
+    return chosen
+
+
+def demo_login(store: Store) -> tuple[str, str]:
+    """A login for the demo: the first admin if there is no user yet, else the ``demo`` admin with a new password."""
+    first = ensure_first_admin(store)
+    if first is not None:
+        return first
+    if not store.scalar('SELECT count(*) FROM "web_users" WHERE "username" = ?', ("demo",)):
+        create_user(store, username="demo", role="admin")
+    store.execute('UPDATE "web_users" SET "active" = true WHERE "username" = ?', ("demo",))
+    return "demo", set_password(store, username="demo")
+
+
 def revoke_tokens(store: Store, *, username: str) -> int:
     """Revoke every valid token of ``username``; return how many."""
     return store.execute(

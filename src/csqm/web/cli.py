@@ -15,13 +15,16 @@ from csqm.web.tables import ROLES
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @pass_app
 def serve(app_ctx: AppContext, host: str, port: int) -> None:
-    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) until Ctrl-C."""
+    """Serve the console (/) and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) until Ctrl-C.
+
+    Behind an https proxy set CSQM_SECURE_COOKIES=1 (or send X-Forwarded-Proto) so the session cookie is Secure.
+    """
     import uvicorn
 
     from csqm.web.app import create_app
 
     app = create_app(app_ctx.settings)
-    click.echo(f"CSQM API on http://{host}:{port}/api/v1 (schema: /api/v1/openapi.json)")
+    click.echo(f"CSQM console on http://{host}:{port}/ and API on http://{host}:{port}/api/v1")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -38,8 +41,11 @@ def users() -> None:
 @click.option("--role", required=True, type=click.Choice(list(ROLES)), help="What the user may see.")
 @click.option("--team-id", help="Team of a team lead (they see only this team).")
 @click.option("--agent-id", help="Agent id of an agent (they see only their own conversations).")
+@click.option("--password", "with_password", is_flag=True, help="Also generate a console password and print it once.")
 @pass_app
-def add_user(app_ctx: AppContext, username: str, role: str, team_id: str | None, agent_id: str | None) -> None:
+def add_user(
+    app_ctx: AppContext, username: str, role: str, team_id: str | None, agent_id: str | None, with_password: bool
+) -> None:
     """Create USERNAME and print their first API token (shown once; only its hash is stored)."""
     from csqm.web.auth import Role, create_user_with_token
     from csqm.web.tables import ensure_tables
@@ -55,3 +61,57 @@ def add_user(app_ctx: AppContext, username: str, role: str, team_id: str | None,
     )
     click.echo(f"Created {user.username} ({role}). API token, shown only now:")
     click.echo(token)
+    if with_password:
+        from csqm.web.auth import set_password
+
+        click.echo(f"Console password, shown only now: {set_password(store, username=username)}")
+
+
+@users.command("password")
+@click.argument("username")
+@pass_app
+def password_command(app_ctx: AppContext, username: str) -> None:
+    """Give USERNAME a new generated console password, printed once (their sessions stay valid until logout)."""
+    from csqm.web.auth import record_audit, set_password
+    from csqm.web.tables import ensure_tables
+
+    store = app_ctx.store()
+    ensure_tables(store)
+    password = set_password(store, username=username)
+    record_audit(store, username=None, action="password_reset", target=username, outcome="allowed", detail="CLI.")
+    click.echo(f"New console password for {username}, shown only now: {password}")
+
+
+@users.command("list")
+@pass_app
+def list_command(app_ctx: AppContext) -> None:
+    """List users with their role, scope and whether they can log in to the console."""
+    from csqm.web.tables import ensure_tables
+
+    store = app_ctx.store()
+    ensure_tables(store)
+    frame = store.query(
+        'SELECT "username", "role", "team_id", "agent_id", "active", "password_hash" IS NOT NULL AS console '
+        'FROM "web_users" ORDER BY "username"'
+    )
+    for row in frame.itertuples(index=False):
+        scope = row.team_id or row.agent_id or "-"
+        state = "active" if row.active else "disabled"
+        click.echo(f"{row.username}\t{row.role}\t{scope}\t{state}\tconsole={'yes' if row.console else 'no'}")
+
+
+@users.command("disable")
+@click.argument("username")
+@pass_app
+def disable_command(app_ctx: AppContext, username: str) -> None:
+    """Disable USERNAME: their tokens and sessions stop working at once."""
+    from csqm.errors import ConfigError
+    from csqm.web.auth import record_audit
+    from csqm.web.tables import ensure_tables
+
+    store = app_ctx.store()
+    ensure_tables(store)
+    if not store.execute('UPDATE "web_users" SET "active" = false WHERE "username" = ?', (username,)):
+        raise ConfigError(f"There is no user {username!r}.")
+    record_audit(store, username=None, action="user_disable", target=username, outcome="allowed", detail="CLI.")
+    click.echo(f"Disabled {username}.")
