@@ -86,6 +86,7 @@ def password_command(app_ctx: AppContext, username: str) -> None:
 @pass_app
 def list_command(app_ctx: AppContext) -> None:
     """List users with their role, scope and whether they can log in to the console."""
+    from csqm.web.records import records
     from csqm.web.tables import ensure_tables
 
     store = app_ctx.store()
@@ -94,10 +95,11 @@ def list_command(app_ctx: AppContext) -> None:
         'SELECT "username", "role", "team_id", "agent_id", "active", "password_hash" IS NOT NULL AS console '
         'FROM "web_users" ORDER BY "username"'
     )
-    for row in frame.itertuples(index=False):
-        scope = row.team_id or row.agent_id or "-"
-        state = "active" if row.active else "disabled"
-        click.echo(f"{row.username}\t{row.role}\t{scope}\t{state}\tconsole={'yes' if row.console else 'no'}")
+    for row in records(frame):
+        scope = str(row["team_id"] or row["agent_id"] or "-")
+        state = "active" if row["active"] else "disabled"
+        console = "yes" if row["console"] else "no"
+        click.echo(f"{row['username']}\t{row['role']}\t{scope}\t{state}\tconsole={console}")
 
 
 @users.command("disable")
