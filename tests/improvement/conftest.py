@@ -20,12 +20,14 @@ from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
+from csqm.improvement import add_finding, create_action, detect
 from csqm.store import Store
 
 START = date(2026, 1, 5)
 EFFECTIVE = date(2026, 2, 2)
 DAYS = 56
 TEAM_AGENT = {"T1": "A1", "T2": "B1", "T3": "C1"}
+INSPECTION_DAY_TEXT = "2026-02-10"
 
 
 def seed_org(store: Store) -> None:
@@ -152,4 +154,14 @@ def seed(store: Store) -> None:
     seed_inspection(store)
 
 
-INSPECTION_DAY_TEXT = "2026-02-10"
+def populate(store: Store) -> None:
+    """Findings F00001 (team T1), F00002 (agent A1), F00003 (manual, T2); actions A00001 (T1, answer rate,
+    due 2026-02-20 — overdue), A00002 (T2); training T00001 (A1), T00002 (B1)."""
+    seed(store)
+    detect(store, sources=["inspection"], start=date(2026, 2, 10), end=date(2026, 2, 10), username="qm")
+    add_finding(store, username="qm", title="Hold music complaints", scope_kind="team", scope_value="T2")
+    common = {"username": "qm", "metric": "answer_rate", "scope_kind": "team", "effective_on": EFFECTIVE}
+    create_action(store, title="Staff T1 peaks", scope_value="T1", due_on="2026-02-20", **common)
+    create_action(store, title="Staff T2 peaks", scope_value="T2", due_on="2099-01-01", **common)
+    create_action(store, username="qm", kind="training", title="Phrasing", agent_id="A1", effective_on=EFFECTIVE)
+    create_action(store, username="qm", kind="training", title="Phrasing", agent_id="B1", effective_on=EFFECTIVE)

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from csqm.improvement import add_finding, create_action, detect
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.web import create_app, create_user_with_token
 from csqm.web.tables import ensure_tables
-from tests.improvement.conftest import EFFECTIVE, INSPECTION_DAY_TEXT, seed
+from tests.improvement.conftest import INSPECTION_DAY_TEXT, populate
 
 ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor", "test_call_manager", "tester")
 READ_ALL = ("admin", "quality_manager", "auditor", "test_call_manager")
@@ -29,21 +28,6 @@ class Client:
     def call(self, method: str, path: str, role: str | None = "admin", json: Any = None, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         return self.client.request(method, P + path, headers=headers, json=json, params=params or None)
-
-
-def populate(store: Store) -> None:
-    """Findings F00001 (team T1), F00002 (agent A1), F00003 (manual, T2); actions A00001 (T1, answer rate,
-    due 2026-02-20 — overdue), A00002 (T2); training T00001 (A1), T00002 (B1)."""
-    from datetime import date
-
-    seed(store)
-    detect(store, sources=["inspection"], start=date(2026, 2, 10), end=date(2026, 2, 10), username="qm")
-    add_finding(store, username="qm", title="Hold music complaints", scope_kind="team", scope_value="T2")
-    common = {"username": "qm", "metric": "answer_rate", "scope_kind": "team", "effective_on": EFFECTIVE}
-    create_action(store, title="Staff T1 peaks", scope_value="T1", due_on="2026-02-20", **common)
-    create_action(store, title="Staff T2 peaks", scope_value="T2", due_on="2099-01-01", **common)
-    create_action(store, username="qm", kind="training", title="Phrasing", agent_id="A1", effective_on=EFFECTIVE)
-    create_action(store, username="qm", kind="training", title="Phrasing", agent_id="B1", effective_on=EFFECTIVE)
 
 
 @pytest.fixture
