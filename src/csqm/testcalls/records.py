@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from csqm.inspection import Packs, inspect_conversation, load_packs
+from csqm.inspection import Inspector, load_packs
+from csqm.inspection.batch import Batch
 from csqm.privacy import mask_free_text
 from csqm.store import Store
 from csqm.testcalls.errors import TestcallError, TestcallFileError
@@ -114,8 +116,9 @@ def to_utc(value: datetime | None, timezone: str) -> datetime | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _packs() -> Packs:
-    return load_packs()
+def _inspector() -> Inspector:
+    """The shipped packs compiled once (compiling per record would dominate the cost)."""
+    return Inspector(load_packs())
 
 
 def _task(store: Store, task_id: str) -> dict[str, Any]:
@@ -134,10 +137,13 @@ def build_row(
     by: str,
     source: Source,
     timezone: str = "Asia/Shanghai",
-    packs: Packs | None = None,
     now: datetime | None = None,
+    inspect: bool = True,
 ) -> dict[str, Any]:
-    """The ``testcall_results`` row for ``record``: checked against the task, masked, inspected, judged."""
+    """The ``testcall_results`` row for ``record``: checked against the task, masked, inspected, judged.
+
+    ``inspect=False`` leaves the inspection and the verdict to :func:`inspect_and_judge` (many rows in one
+    batch, as the CSV import does)."""
     now = now or now_utc()
     problems: list[str] = []
     channel = str(task["channel"])
@@ -165,24 +171,7 @@ def build_row(
         deadline = executed + timedelta(days=plan.follow_up_days)
     covered = [k for k in known if k in set(record.key_points_covered)] if record.answered else []
     masked_turns = [{**t, "text": mask_free_text(t["text"])[0]} for t in turns]
-    inspection: dict[str, Any] = {
-        "inspection_score": None,
-        "inspection_passed": None,
-        "scorecard_id": None,
-        "inspection_findings": None,
-    }
-    if masked_turns and record.answered:
-        result = inspect_conversation(
-            masked_turns,
-            {"interaction_id": record.task_id, "channel": channel, "topic": scenario.id, "offered_at": executed},
-            packs or _packs(),
-        )
-        inspection = {
-            "inspection_score": result.score,
-            "inspection_passed": result.passed,
-            "scorecard_id": result.scorecard_id,
-            "inspection_findings": ",".join(sorted({f.rule_id for f in result.findings})) or None,
-        }
+    inspection = dict.fromkeys(("inspection_score", "inspection_passed", "scorecard_id", "inspection_findings"))
     row: dict[str, Any] = {
         "task_id": record.task_id,
         "plan_id": task["plan_id"],
@@ -216,32 +205,104 @@ def build_row(
         "recorded_at": now,
         "published_at": None,
     }
-    verdict = evaluate(row, plan.standards, as_of=now)
-    row.update(passed=verdict.passed, fail_codes=",".join(verdict.codes), fail_reasons="; ".join(verdict.reasons))
+    row["_turns"] = masked_turns if record.answered else []
+    if inspect:
+        inspect_and_judge([row], {plan.id: plan}, now=now)
     return row
+
+
+def inspect_and_judge(rows: Sequence[dict[str, Any]], plans: Mapping[str, Plan], *, now: datetime) -> None:
+    """Inspect the masked transcripts of ``rows`` in one batch (the same engine and scorecards as real
+    conversations) and judge each row against its plan's standards, in place."""
+    todo = [r for r in rows if r.get("_turns")]
+    if todo:
+        inter = pd.DataFrame(
+            {
+                "interaction_id": [r["task_id"] for r in todo],
+                "channel": [r["channel"] for r in todo],
+                "topic": [r["scenario_id"] for r in todo],
+                "language": [None] * len(todo),
+                "hold_seconds": [None] * len(todo),
+            }
+        )
+        turns = [(r["task_id"], t) for r in todo for t in r["_turns"]]
+        utt = pd.DataFrame(
+            {
+                "interaction_id": [i for i, _ in turns],
+                "seq": [t["seq"] for _, t in turns],
+                "speaker": [t["speaker"] for _, t in turns],
+                "offset_seconds": [t["offset_seconds"] for _, t in turns],
+                "text": [t["text"] for _, t in turns],
+            }
+        )
+        result = _inspector().run(Batch.from_frames(inter, utt))
+        for i, row in enumerate(todo):
+            found = result.conversation(i)
+            row.update(
+                inspection_score=found.score,
+                inspection_passed=found.passed,
+                scorecard_id=found.scorecard_id,
+                inspection_findings=",".join(sorted({f.rule_id for f in found.findings})) or None,
+            )
+    for row in rows:
+        row.pop("_turns", None)
+        verdict = evaluate(row, plans[str(row["plan_id"])].standards, as_of=now)
+        row.update(passed=verdict.passed, fail_codes=",".join(verdict.codes), fail_reasons="; ".join(verdict.reasons))
 
 
 _COLUMNS = [c.name for c in TESTCALL_RESULTS.columns]
 
 
-def _insert(store: Store, row: Mapping[str, Any]) -> None:
-    marks = ", ".join("?" for _ in _COLUMNS)
-    names = ", ".join(f'"{c}"' for c in _COLUMNS)
-    store.execute(f'INSERT INTO "testcall_results" ({names}) VALUES ({marks})', [row[c] for c in _COLUMNS])
-    store.execute('UPDATE "testcall_tasks" SET "status" = ? WHERE "task_id" = ?', ("done", row["task_id"]))
+_ARROW = {"text": "string", "int": "int64", "float": "float64", "bool": "bool", "timestamp": "timestamp[us]"}
+_CHUNK = 500
+
+
+def _insert(store: Store, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert result rows (one Arrow load) and mark their tasks done; call inside a transaction."""
+    import pyarrow as pa
+
+    schema = pa.schema([(c.name, pa.type_for_alias(_ARROW[c.type])) for c in TESTCALL_RESULTS.columns])
+    store.load_arrow("testcall_results", pa.table({c: [r[c] for r in rows] for c in _COLUMNS}, schema=schema))
+    ids = [str(r["task_id"]) for r in rows]
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        marks = ", ".join("?" for _ in part)
+        store.execute(f'UPDATE "testcall_tasks" SET "status" = ? WHERE "task_id" IN ({marks})', ["done", *part])
 
 
 class _Context:
-    """Plans and scenarios looked up once per call."""
+    """Tasks, plans and scenarios looked up once per call (tasks in bulk with :meth:`preload`)."""
 
     def __init__(self, store: Store, scenarios: Mapping[str, Scenario]) -> None:
         self.store = store
         self.scenarios = scenarios
         self.plans: dict[str, Plan] = {}
+        self.tasks: dict[str, dict[str, Any]] | None = None
+        self.done: set[str] = set()
+
+    def preload(self, task_ids: Sequence[str]) -> None:
+        """Fetch these tasks and which of them already have results, a few queries in all."""
+        self.tasks = {}
+        unique = sorted(set(task_ids))
+        for i in range(0, len(unique), _CHUNK):
+            part = unique[i : i + _CHUNK]
+            marks = ", ".join("?" for _ in part)
+            frame = self.store.query(f'SELECT * FROM "testcall_tasks" WHERE "task_id" IN ({marks})', part)
+            self.tasks.update({str(r["task_id"]): r for r in rows_of(frame)})
+            done = self.store.query(f'SELECT "task_id" FROM "testcall_results" WHERE "task_id" IN ({marks})', part)
+            self.done.update(str(t) for t in done["task_id"])
 
     def prepare(self, record: RecordInput) -> tuple[dict[str, Any], Plan, Scenario]:
-        task = _task(self.store, record.task_id)
-        if int(self.store.scalar('SELECT count(*) FROM "testcall_results" WHERE "task_id" = ?', (record.task_id,))):
+        if self.tasks is None:
+            task = _task(self.store, record.task_id)
+            done = bool(
+                int(self.store.scalar('SELECT count(*) FROM "testcall_results" WHERE "task_id" = ?', (record.task_id,)))
+            )
+        else:
+            if record.task_id not in self.tasks:
+                raise TestcallError(f"There is no test-call task {record.task_id!r}.")
+            task, done = self.tasks[record.task_id], record.task_id in self.done
+        if done:
             raise TestcallError(f"The task {record.task_id} already has a recorded result.")
         plan_id = str(task["plan_id"])
         if plan_id not in self.plans:
@@ -267,7 +328,7 @@ def record_result(
     task, plan, scenario = ctx.prepare(record)
     row = build_row(record, task, plan, scenario, by=by, source=source, timezone=timezone)
     with store.transaction():
-        _insert(store, row)
+        _insert(store, [row])
     return row
 
 
@@ -334,11 +395,13 @@ def import_csv(
         problems.append(f"row 1: missing column(s) {', '.join(missing)}")
     if problems:
         raise TestcallFileError(name, problems)
+    raw_rows = list(reader)
     ctx = _Context(store, scenarios)
+    ctx.preload([str(r.get("task_id") or "").strip() for r in raw_rows])
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     now = now_utc()
-    for n, raw in enumerate(reader, start=2):
+    for n, raw in enumerate(raw_rows, start=2):
         if None in raw:
             problems.append(f"row {n}: more cells than columns")
             continue
@@ -357,7 +420,9 @@ def import_csv(
         seen[record.task_id] = n
         try:
             task, plan, scenario = ctx.prepare(record)
-            rows.append(build_row(record, task, plan, scenario, by=by, source="csv", timezone=timezone, now=now))
+            rows.append(
+                build_row(record, task, plan, scenario, by=by, source="csv", timezone=timezone, now=now, inspect=False)
+            )
         except TestcallError as exc:
             hint = _field_hint(str(exc))
             problems.append(f"row {n}, {hint}" if hint.startswith("field ") else f"row {n}: {hint}")
@@ -365,9 +430,9 @@ def import_csv(
         raise TestcallFileError(name, problems)
     if not rows:
         raise TestcallFileError(name, ["the file has no data rows"])
+    inspect_and_judge(rows, ctx.plans, now=now)
     with store.transaction():
-        for row in rows:
-            _insert(store, row)
+        _insert(store, rows)
     return len(rows)
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from csqm.testcalls.errors import TestcallError
 from csqm.testcalls.model import Standards
-from csqm.testcalls.standards import aggregates, evaluate, rating_mean
+from csqm.testcalls.standards import Verdict, aggregates, evaluate, rating_mean
 
 Row = Mapping[str, Any]
 Dimension = Literal["plan", "month", "team", "agent", "scenario", "channel", "tester"]
@@ -161,9 +161,13 @@ def _pct(num: int, den: int) -> float | None:
     return 100.0 * num / den if den else None
 
 
-def group_stats(name: str, rows: Sequence[Row], std: Standards, as_of: datetime) -> GroupStats:
+def group_stats(
+    name: str, rows: Sequence[Row], std: Standards, as_of: datetime, verdicts: Mapping[int, Verdict] | None = None
+) -> GroupStats:
+    """Statistics of one group; ``verdicts`` (by ``id(row)``) saves judging each row again."""
     aggs = aggregates(rows, std, as_of=as_of)
-    passed = sum(1 for r in rows if evaluate(r, std, as_of=as_of).passed)
+    judged = verdicts if verdicts is not None else {id(r): evaluate(r, std, as_of=as_of) for r in rows}
+    passed = sum(1 for r in rows if judged[id(r)].passed)
     stats: dict[str, dict[str, float | int | None]] = {}
     for m in MEASURES:
         values = [v for v in (measure(r, m) for r in rows) if v is not None]
@@ -186,18 +190,19 @@ def build_report(
     rows = list(rows)
     if by is not None and by not in DIMENSIONS:
         raise TestcallError(f"Cannot group a report by {by!r}; use one of {', '.join(DIMENSIONS)}.")
-    report = Report(by, as_of, std.model_dump(), group_stats("all", rows, std, as_of))
+    verdicts = {id(r): evaluate(r, std, as_of=as_of) for r in rows}
+    report = Report(by, as_of, std.model_dump(), group_stats("all", rows, std, as_of, verdicts))
     if by is not None:
         col = DIMENSIONS[by]
         buckets: dict[str, list[Row]] = {}
         for r in rows:
             buckets.setdefault(str(r.get(col) or "(unknown)"), []).append(r)
-        report.groups = [group_stats(k, v, std, as_of) for k, v in sorted(buckets.items())]
+        report.groups = [group_stats(k, v, std, as_of, verdicts) for k, v in sorted(buckets.items())]
     months: dict[str, list[Row]] = {}
     for r in rows:
         months.setdefault(str(r.get("month")), []).append(r)
     for month, mrows in sorted(months.items()):
-        g = group_stats(month, mrows, std, as_of)
+        g = group_stats(month, mrows, std, as_of, verdicts)
         report.trend.append(
             {
                 "month": month,
@@ -239,7 +244,7 @@ def build_report(
     codes: Counter[str] = Counter()
     missed: Counter[tuple[str, str]] = Counter()
     for r in rows:
-        codes.update(evaluate(r, std, as_of=as_of).codes)
+        codes.update(verdicts[id(r)].codes)
         missed.update(
             (str(r.get("scenario_id")), k)
             for k in str(r.get("key_points_missed") or "").split(",")
