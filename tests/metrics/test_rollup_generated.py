@@ -139,3 +139,25 @@ def test_turned_off_by_environment(duck: Store, monkeypatch: pytest.MonkeyPatch)
     assert rollup.compute_metrics(duck, ["answer_rate"], record_history=False).attrs["rollup"] == []
     monkeypatch.setenv("CSQM_ROLLUP", "on")
     assert rollup.compute_metrics(duck, ["answer_rate"], record_history=False).attrs["rollup"] == ["answer_rate"]
+
+
+def test_outputs_are_computed_without_sql_fallback(duck: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue's output expressions are all within the numpy evaluator's reach, zero
+    denominators (agents without phone calls …) included: the slower SQL path is not taken."""
+    from csqm.metrics.rollup import answer
+    from csqm.metrics.rollup.outputs import evaluate
+
+    refused: list[str] = []
+
+    def watched(*args: Any) -> pd.DataFrame:
+        try:
+            return evaluate(*args)
+        except answer.Unsupported as exc:
+            refused.append(str(exc))
+            raise
+
+    monkeypatch.setattr(answer, "evaluate", watched)
+    monkeypatch.setattr(answer, "_template_cache", {})
+    for cut in SLICES:
+        rollup.compute_metrics(duck, record_history=False, **cut)
+    assert refused == []

@@ -48,9 +48,10 @@ def evaluate(sums: pd.DataFrame, keys: list[str], outputs: dict[str, exp.Expr]) 
     return pd.concat([out, pd.DataFrame(values)], axis=1) if values else out
 
 
-def _value(node: exp.Expr, columns: dict[str, Array], n: int) -> Array:
+def _value(node: exp.Expr, columns: dict[str, Array], n: int, active: Array | None = None) -> Array:
+    """The expression's values; ``active`` marks the rows whose value is used (CASE branches)."""
     if isinstance(node, exp.Paren):
-        return _value(node.this, columns, n)
+        return _value(node.this, columns, n, active)
     if isinstance(node, exp.Column):
         if node.name not in columns:
             raise Unsupported(f"unknown column {node.name}")
@@ -64,45 +65,56 @@ def _value(node: exp.Expr, columns: dict[str, Array], n: int) -> Array:
     if isinstance(node, exp.Cast):
         if node.to.this not in _DOUBLES:
             raise Unsupported(f"cast to {node.to.sql()}")
-        return _value(node.this, columns, n)
+        return _value(node.this, columns, n, active)
     if isinstance(node, exp.Neg):
-        return -_value(node.this, columns, n)
+        return -_value(node.this, columns, n, active)
     if isinstance(node, exp.Coalesce):
-        result = _value(node.this, columns, n)
+        result = _value(node.this, columns, n, active)
         for other in node.expressions:
-            result = np.where(np.isnan(result), _value(other, columns, n), result)
+            result = np.where(np.isnan(result), _value(other, columns, n, active), result)
         return result
     if isinstance(node, exp.Least):
-        parts = [_value(node.this, columns, n), *(_value(e, columns, n) for e in node.expressions)]
+        parts = [_value(node.this, columns, n, active), *(_value(e, columns, n, active) for e in node.expressions)]
         return np.fmin.reduce(parts) if len(parts) > 1 else parts[0]
     if isinstance(node, exp.Case):
         if node.this is not None:
             raise Unsupported("CASE with an operand")
+        left = np.ones(n, dtype=bool) if active is None else active
+        chosen = []
+        for branch in node.args.get("ifs") or []:
+            taken = _condition(branch.this, columns, n, left) & left
+            chosen.append((taken, _value(branch.args["true"], columns, n, taken)))
+            left = left & ~taken
         default = node.args.get("default")
-        result = _value(default, columns, n) if default is not None else np.full(n, np.nan)
-        for branch in reversed(node.args.get("ifs") or []):
-            result = np.where(_condition(branch.this, columns, n), _value(branch.args["true"], columns, n), result)
+        result = _value(default, columns, n, left) if default is not None else np.full(n, np.nan)
+        for taken, value in reversed(chosen):
+            result = np.where(taken, value, result)
         return result
     if type(node) in _ARITHMETIC:
-        return _ARITHMETIC[type(node)](_value(node.this, columns, n), _value(node.expression, columns, n))
+        return _ARITHMETIC[type(node)](
+            _value(node.this, columns, n, active), _value(node.expression, columns, n, active)
+        )
     if isinstance(node, exp.Div):
-        top, bottom = _value(node.this, columns, n), _value(node.expression, columns, n)
-        if np.any((bottom == 0) & ~np.isnan(top)):
+        top, bottom = _value(node.this, columns, n, active), _value(node.expression, columns, n, active)
+        zero = (bottom == 0) & ~np.isnan(top)
+        if np.any(zero if active is None else zero & active):
             raise Unsupported("division by zero")
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(top / bottom, dtype="float64")
     raise Unsupported(type(node).__name__)
 
 
-def _condition(node: exp.Expr, columns: dict[str, Array], n: int) -> Array:
+def _condition(node: exp.Expr, columns: dict[str, Array], n: int, active: Array | None = None) -> Array:
     """True where the condition is true (false and NULL alike are not)."""
     if isinstance(node, exp.Paren):
-        return _condition(node.this, columns, n)
+        return _condition(node.this, columns, n, active)
     if type(node) in _COMPARE:
-        left, right = _value(node.this, columns, n), _value(node.expression, columns, n)
+        left, right = _value(node.this, columns, n, active), _value(node.expression, columns, n, active)
         known = ~(np.isnan(left) | np.isnan(right))
         with np.errstate(invalid="ignore"):
             return np.asarray(_COMPARE[type(node)](left, right) & known, dtype=bool)
     if isinstance(node, exp.And):
-        return np.asarray(_condition(node.this, columns, n) & _condition(node.expression, columns, n), dtype=bool)
+        return np.asarray(
+            _condition(node.this, columns, n, active) & _condition(node.expression, columns, n, active), dtype=bool
+        )
     raise Unsupported(type(node).__name__)
