@@ -7,6 +7,8 @@ verdict (``passed``), the codes of the standards it failed (``fail_codes``) and 
 
 from __future__ import annotations
 
+import weakref
+
 from csqm.store import Store
 from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, ColumnType, Table
@@ -117,9 +119,16 @@ TESTCALL_RESULTS = Table(
 TESTCALL_TABLES = (TESTCALL_PLANS, TESTCALL_TASKS, TESTCALL_RESULTS)
 
 
+_ENSURED: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 def ensure_tables(store: Store, tables: tuple[Table, ...] = TESTCALL_TABLES) -> None:
-    """Create the tables and their indexes if missing (idempotent)."""
+    """Create the tables and their indexes if missing (idempotent; once per open store for the defaults)."""
+    if tables is TESTCALL_TABLES and store in _ENSURED:
+        return
     for decl in tables:
         store.execute(create_table(decl, store.dialect))
         for statement in create_indexes(decl):
             store.execute(statement)
+    if tables is TESTCALL_TABLES:
+        _ENSURED.add(store)
