@@ -19,6 +19,7 @@ from csqm.settings import Settings
 from csqm.store import open_store
 
 SECRET = "demo-secret-0123456789"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from tests.improvement.conftest import populate
 from tests.web.conftest import add_users
 
 schemathesis = pytest.importorskip("schemathesis")
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

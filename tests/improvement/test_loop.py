@@ -67,11 +67,14 @@ def test_kpi_target_findings(seeded: Store) -> None:
     new, _ = detect(seeded, sources=["kpi"], start=date(2026, 1, 5), end=date(2026, 3, 1), settings=cfg)
     # every team is at 75 % over the period (T1: (12·28 + 18·28)/(20·56)), below the warning level 85 %;
     # no weekly change goes the bad way (T1 improves, T2 and T3 are flat)
-    assert sorted((f.scope_value, f.metric, f.value) for f in new) == [
-        ("T1", "answer_rate", pytest.approx(75.0)),
-        ("T2", "answer_rate", pytest.approx(75.0)),
-        ("T3", "answer_rate", pytest.approx(75.0)),
+    # the phone channel as a whole is at 75 % too; the business line is unknown without customers
+    assert sorted((f.scope_kind, f.scope_value, f.metric, f.value) for f in new) == [
+        ("channel", "phone", "answer_rate", pytest.approx(75.0)),
+        ("team", "T1", "answer_rate", pytest.approx(75.0)),
+        ("team", "T2", "answer_rate", pytest.approx(75.0)),
+        ("team", "T3", "answer_rate", pytest.approx(75.0)),
     ]
+    assert next(f for f in new if f.scope_kind == "channel").team_id is None
     assert all(f.reference == 90 and f.p_value is None for f in new)
 
 

@@ -49,6 +49,7 @@ class DetectSettings:
     history_weeks: int = 8
     min_change: float = 0.10
     metrics: tuple[str, ...] | None = None
+    target_levels: tuple[str, ...] = ("team", "channel", "business_line")
 
 
 @dataclass
@@ -201,34 +202,43 @@ def _compute(store: Store, ids: list[str], cat: Catalogue, **kw: object) -> pd.D
         return frame[frame["metric"].isin(ids)].reset_index(drop=True)
 
 
+_LEVEL_LABELS = {"team": "Team", "agent": "Agent", "channel": "Channel", "business_line": "Business line"}
+
+
 def detect_kpi_targets(store: Store, start: date, end: date, cat: Catalogue, cfg: DetectSettings) -> list[Draft]:
-    """Per team over the period: metrics whose status is ``bad`` (beyond the warning level)."""
-    frame = _compute(store, _target_metrics(cat, cfg), cat, by=["team"], start=start, end=end)
+    """Per team, channel and business line (``target_levels``) over the period: metrics whose status is
+    ``bad`` (beyond the warning level of the target that applies, scenario targets included)."""
+    ids = _target_metrics(cat, cfg)
     drafts: list[Draft] = []
-    if frame.empty:
-        return drafts
-    bad = frame[(frame["status"] == "bad") & (frame["sample_size"] >= cfg.min_sample) & frame["team"].notna()]
-    for row in bad.itertuples(index=False):
-        metric = cat[str(row.metric)]
-        unit = "" if metric.unit in ("", "1") else f" {metric.unit}"
-        drafts.append(
-            Draft(
-                source="kpi",
-                scope_kind="team",
-                scope_value=str(row.team),
-                team_id=str(row.team),
-                metric=metric.id,
-                title=f"Team {row.team}: {metric.name.en} {row.value:.4g}{unit} misses its target {row.target:g}",
-                evidence=(
-                    f"{metric.id} = {row.value:.4g}{unit} over {start}..{end} ({row.sample_size} cases); target "
-                    f"{row.target:g}, warning {row.warning:g}, {metric.direction} is better."
-                ),
-                value=float(row.value),  # type: ignore[arg-type]
-                reference=float(row.target),  # type: ignore[arg-type]
-                period_start=start,
-                period_end=end,
+    for level in cfg.target_levels:
+        frame = _compute(store, ids, cat, by=[level], start=start, end=end)
+        if frame.empty:
+            continue
+        bad = frame[(frame["status"] == "bad") & (frame["sample_size"] >= cfg.min_sample) & frame[level].notna()]
+        for rec in bad.to_dict("records"):
+            metric = cat[str(rec["metric"])]
+            unit = "" if metric.unit in ("", "1") else f" {metric.unit}"
+            value, target, where = float(rec["value"]), float(rec["target"]), str(rec[level])
+            label = _LEVEL_LABELS.get(level, level)
+            drafts.append(
+                Draft(
+                    source="kpi",
+                    scope_kind=level,
+                    scope_value=where,
+                    team_id=where if level == "team" else None,
+                    agent_id=where if level == "agent" else None,
+                    metric=metric.id,
+                    title=f"{label} {where}: {metric.name.en} {value:.4g}{unit} misses its target {target:g}",
+                    evidence=(
+                        f"{metric.id} = {value:.4g}{unit} over {start}..{end} ({rec['sample_size']} cases); target "
+                        f"{target:g}, warning {float(rec['warning']):g}, {metric.direction} is better."
+                    ),
+                    value=value,
+                    reference=target,
+                    period_start=start,
+                    period_end=end,
+                )
             )
-        )
     return drafts
 
 
