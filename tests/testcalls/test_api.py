@@ -154,7 +154,10 @@ def test_results_visible_only_after_publish(tc_any_api: Api, scenarios: dict[str
     assert after["tester"] == mine
     some_t2 = sorted(t for t in recorded if agents[t] == "B1")[0]
     assert api.get(f"/api/v1/testcalls/results/{some_t2}", "agent").status_code == 404
-    assert api.get(f"/api/v1/testcalls/results/{some_t2}", "quality_manager").status_code == 200
+    seen_by_qm = api.get(f"/api/v1/testcalls/results/{some_t2}", "quality_manager")
+    assert seen_by_qm.status_code == 200 and seen_by_qm.json()["tester_id"] is None  # testers stay unknown
+    assert seen_by_qm.json()["recorded_by"] is None
+    assert api.get(f"/api/v1/testcalls/results/{some_t2}", "auditor").json()["tester_id"] is not None
     report = api.get("/api/v1/testcalls/report", "team_lead", by="agent").json()
     assert report["overall"]["tests"] == len(after["team_lead"])
     assert [g["group"] for g in report["groups"]] == ["A1"]

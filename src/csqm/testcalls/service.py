@@ -12,6 +12,9 @@ team_lead              never       never                   published, their team
 agent                  never       never                   published, themselves only
 =====================  ==========  ======================  ===========================================
 
+The service department never sees who tested (``tester_id`` and ``recorded_by`` are blanked), so
+testers — an agency's accounts especially — stay unrecognisable.
+
 A role that may never use an endpoint gets :class:`Forbidden` (403); an object outside the caller's
 scope is :class:`csqm.web.errors.NotFoundError` (404), indistinguishable from a missing one.
 """
@@ -74,6 +77,16 @@ def results_condition(principal: Principal) -> tuple[str, list[Any]]:
     if principal.role == "agent" and principal.agent_id:
         return f'{published} AND "agent_id" = ?', [principal.agent_id]
     return "1 = 0", []
+
+
+#: Who executed a test is not shown to the service department, so testers stay unrecognisable.
+_TESTER_FIELDS = ("tester_id", "recorded_by")
+
+
+def _redact(rows: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
+    if principal.role in (*READ_ALL, "tester"):
+        return rows
+    return [{**r, **dict.fromkeys(_TESTER_FIELDS)} for r in rows]
 
 
 def list_plans(store: Store, *, principal: Principal) -> list[dict[str, Any]]:
@@ -168,7 +181,7 @@ def list_results(
             where += f' AND "{col}" = ?'
             params.append(value)
     frame = store.query(f'SELECT * FROM "testcall_results" WHERE {where} ORDER BY "executed_at", "task_id"', params)
-    return rows_of(frame)
+    return _redact(rows_of(frame), principal)
 
 
 def result_detail(store: Store, *, principal: Principal, task_id: str) -> dict[str, Any]:
@@ -177,7 +190,7 @@ def result_detail(store: Store, *, principal: Principal, task_id: str) -> dict[s
     frame = store.query(f'SELECT * FROM "testcall_results" WHERE "task_id" = ? AND {where}', [task_id, *params])
     if frame.empty:
         raise NotFoundError(f"There is no test-call result {task_id!r}.")
-    return rows_of(frame)[0]
+    return _redact(rows_of(frame), principal)[0]
 
 
 def standards_for(store: Store, plan_id: str | None) -> Standards:
