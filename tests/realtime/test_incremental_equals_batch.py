@@ -40,12 +40,20 @@ def snapshot(proc: Processor) -> tuple[pd.DataFrame, pd.DataFrame]:
     return results.reset_index(drop=True), findings.reset_index(drop=True)
 
 
-def test_streamed_conversations_match_batch_inspection(proc: Processor, demo: Path) -> None:
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "queued"])
+def test_streamed_conversations_match_batch_inspection(proc: Processor, demo: Path, inline: bool) -> None:
+    proc.inline_inspection = inline
     items = load_schedule(demo, every=3.0)
     events = [e for _, e in stamped(items, T0, speed=1.0)]
+    queued: list[str] = []
     for start in range(0, len(events), 37):  # batches cut across conversations
         out = proc.process(events[start : start + 37])
         assert out.errors == [] and out.deferred == []
+        queued += out.queued
+    if not inline:
+        assert proc.store.scalar('SELECT count(*) FROM "inspection_results"') == 0
+        assert sorted(proc.inspect_pending()) == sorted(queued)
+        assert proc.inspect_pending() == []
     n = proc.store.scalar('SELECT count(DISTINCT "interaction_id") FROM "utterances"')
     assert n >= 40
     live_results, live_findings = snapshot(proc)

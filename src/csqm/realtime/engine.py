@@ -49,7 +49,7 @@ from csqm.realtime.events import (
     utcnow,
 )
 from csqm.realtime.kpis import kpi_alerts
-from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_QUEUE, ensure_tables
+from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.ddl import create_table
@@ -113,6 +113,7 @@ class Outcome:
     deferred: list[EventError] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     inspected: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +122,7 @@ class Outcome:
             "errors": [e.as_dict() for e in [*self.errors, *self.deferred]],
             "alerts": [a.as_dict() for a in self.alerts],
             "inspected": self.inspected,
+            "queued_for_inspection": self.queued,
         }
 
 
@@ -203,6 +205,10 @@ class Processor:
         self.cache = (not self.lock_conversations) if cache is None else cache
         self.cache_size = cache_size
         self._cache: OrderedDict[str, _Conv] = OrderedDict()
+        #: Inspect ended conversations inside the batch's transaction (True), or queue them for
+        #: :meth:`inspect_pending` (the server's background thread), which keeps requests short.
+        self.inline_inspection = True
+        self._temp_ready = False
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
@@ -231,6 +237,7 @@ class Processor:
                     convs = self._apply(fresh, received, out)
                 except BaseException:
                     self._cache.clear()  # the transaction rolls back: forget what it changed
+                    self._temp_ready = False  # a temporary table made in it is gone too
                     raise
             self._remember(convs)
         self._notify(out.alerts)
@@ -370,9 +377,20 @@ class Processor:
         alerts = self._turn_alerts(turns, received)
         alerts += self._queue_alerts(queue_events, received)
         todo = sorted(set(ended) | reinspect)
-        if todo:
+        if todo and self.inline_inspection:
             self._inspect(todo)
             out.inspected = todo
+        elif todo:
+            self.store.execute(
+                f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({_marks(todo)})', todo
+            )
+            self.store.load_arrow(
+                REALTIME_PENDING.name,
+                pa.table(
+                    {"interaction_id": pa.array(todo, pa.string()), "queued_at": pa.array([received] * len(todo), _TS)}
+                ),
+            )
+            out.queued = todo
         out.alerts = store_alerts(
             self.store, alerts, now=self.clock(), window_seconds=self.config.dedup_window_seconds, webhook=self.webhook
         )
@@ -401,7 +419,9 @@ class Processor:
         if changed:
             data = {c: pa.array([r.get(c) for r in changed], _CONV_TYPES[c]) for c in _CONV_COLS}
             data["abandoned"] = pa.array([r.get("abandoned") for r in changed], pa.bool_())
-            self.store.execute(create_table(_UPDATES, self.store.dialect, temporary=True))
+            if not self._temp_ready:
+                self.store.execute(create_table(_UPDATES, self.store.dialect, temporary=True))
+                self._temp_ready = True
             self.store.execute(f'DELETE FROM "{_UPDATES.name}"')
             self.store.load_arrow(_UPDATES.name, pa.table(data))
             sets = ", ".join(f'"{c}" = u."{c}"' for c in (*_UPDATABLE, "abandoned"))
@@ -562,6 +582,21 @@ class Processor:
         result = self.inspector.run(Batch.from_frames(interactions, utterances))
         results, rows = inspection_storage.result_tables(result, self.packs.version, self.clock())
         inspection_storage.replace(self.store, ids, results, rows)
+
+    def inspect_pending(self, limit: int = 20_000) -> list[str]:
+        """Inspect the queued ended conversations (one transaction); returns their ids."""
+        with self.store.transaction():
+            self._lock(["__csqm_inspections__"])
+            frame = self.store.query(
+                f'SELECT "interaction_id" FROM "{REALTIME_PENDING.name}" ORDER BY "queued_at" LIMIT {int(limit)}'
+            )
+            ids = sorted(str(x) for x in frame["interaction_id"])
+            if ids:
+                self._inspect(ids)
+                self.store.execute(
+                    f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({_marks(ids)})', ids
+                )
+        return ids
 
     # -- queues -----------------------------------------------------------------------------------
     def _write_queue(self, events: list[tuple[QueueEvent, datetime]]) -> None:

@@ -109,6 +109,7 @@ class Runtime:
         now = now or self.clock()
         with self.state.lock:
             self.processor.tick(now)
+            self.processor.inspect_pending()
             since = self._seen_at - timedelta(seconds=10)
             rows = list_rows(self.state.store, '"created_at" > ?', [since], limit=2000)
         self._seen_at = now
@@ -120,6 +121,7 @@ class Runtime:
         """Run :meth:`step` every ``interval`` seconds in a daemon thread (idempotent)."""
         if self._thread is not None:
             return
+        self.processor.inline_inspection = False  # the thread inspects ended conversations
 
         def loop() -> None:
             while not self._stop.wait(self.interval):

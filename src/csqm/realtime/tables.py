@@ -101,7 +101,20 @@ REALTIME_DEAD_LETTERS = Table(
     ingestable=False,
 )
 
-REALTIME_TABLES = (REALTIME_EVENTS, REALTIME_QUEUE, REALTIME_ALERTS, REALTIME_DEAD_LETTERS)
+REALTIME_PENDING = Table(
+    "realtime_pending_inspections",
+    "Ended conversations waiting for their end-of-conversation inspection (when the server inspects in "
+    "the background rather than inside the request).",
+    (
+        _c("interaction_id", "text", "Conversation to inspect.", nullable=False),
+        _c("queued_at", "timestamp", "When it was queued (UTC).", unit="UTC"),
+    ),
+    key=("interaction_id",),
+    group="system",
+    ingestable=False,
+)
+
+REALTIME_TABLES = (REALTIME_EVENTS, REALTIME_QUEUE, REALTIME_ALERTS, REALTIME_DEAD_LETTERS, REALTIME_PENDING)
 
 
 def ensure_tables(store: Store, tables: tuple[Table, ...] = REALTIME_TABLES) -> None:
