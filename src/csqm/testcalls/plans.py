@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import pandas as pd
+import pyarrow as pa
 
 from csqm.store import Store
 from csqm.testcalls.errors import TestcallError
@@ -93,9 +94,7 @@ def schedule(
     return tasks
 
 
-def _arrow(tasks: list[Task], seed: int, created: datetime) -> object:
-    import pyarrow as pa
-
+def _arrow(tasks: list[Task], seed: int, created: datetime) -> pa.Table:
     cols: dict[str, list[object]] = {
         "task_id": [t.task_id for t in tasks],
         "plan_id": [t.plan_id for t in tasks],
