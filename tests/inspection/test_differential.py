@@ -169,10 +169,10 @@ def test_random_conversations_batch_equals_one_at_a_time(convs: list[Any]) -> No
 
 
 def test_many_random_conversations_batch_equals_one_at_a_time() -> None:
-    """The same as above without shrinking: 300 seeded conversations, enough to hit nearly every rule."""
+    """The same as above without shrinking: 1,000 seeded conversations, enough to hit nearly every rule."""
     rng = random.Random(11)
     made = []
-    for i in range(300):
+    for i in range(1000):
         turns = [
             (
                 rng.choice(["agent", "agent", "customer", "bot"]),
