@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -97,7 +98,12 @@ def parse_date(text: str | date | None, what: str) -> date | None:
         raise ImprovementError(f"The {what} {text!r} is not a date; use YYYY-MM-DD.") from None
 
 
+_READY: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 def ready(store: Store) -> Store:
-    """Make sure the tables exist (idempotent) and return the store."""
-    ensure_tables(store)
+    """Make sure the tables exist (once per store object; idempotent) and return the store."""
+    if store not in _READY:
+        ensure_tables(store)
+        _READY.add(store)
     return store
