@@ -86,3 +86,8 @@ def test_queue_wait_alerts(proc: Processor, clock: Clock) -> None:
     assert [a.subject_id for a in proc.tick() if a.kind == "queue_wait"] == []
     clock.now = T0 + timedelta(seconds=61)
     assert [a.subject_id for a in proc.tick() if a.kind == "queue_wait"] == ["x"]
+
+
+def test_queue_wait_found_when_the_answer_arrives_before_the_offer(proc: Processor) -> None:
+    proc.process([queue("answered", "late", 90)])
+    assert proc.process([queue("offered", "late", 0)]).alerts[0].kind == "queue_wait"

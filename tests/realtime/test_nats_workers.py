@@ -145,7 +145,8 @@ def test_killed_worker_loses_nothing_and_duplicates_no_alert(pg: Store, settings
         asyncio.run(_drop(prefix))
     got = _snapshot(pg)
     assert pg.scalar('SELECT count(*) FROM "realtime_events"') == unique
-    assert got[2] == expected[2]  # same alerts, none twice
+    missing, extra = set(expected[2]) - set(got[2]), set(got[2]) - set(expected[2])
+    assert got[2] == expected[2], (missing, extra)  # same alerts, none twice
     assert len(set(got[2])) == len(got[2])
     pd.testing.assert_frame_equal(got[0], expected[0])
     pd.testing.assert_frame_equal(got[1], expected[1])

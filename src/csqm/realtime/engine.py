@@ -635,17 +635,18 @@ class Processor:
         )
 
     def _queue_alerts(self, events: list[tuple[QueueEvent, datetime]], received: datetime) -> list[Alert]:
-        """A contact answered after waiting longer than the threshold (still-waiting ones: :meth:`tick`)."""
+        """A contact answered after waiting longer than the threshold (still-waiting ones: :meth:`tick`).
+        Checked on the offer too, in case the answer arrived first."""
         limit = self.config.sla.queue_wait_seconds
-        ids = sorted({e.contact_id for e, _ in events if e.type == "queue_answered"})
-        if not ids:
+        by_id = {e.contact_id: e for e, _ in events if e.type in ("queue_offered", "queue_answered")}
+        if not by_id:
             return []
+        ids = sorted(by_id)
         frame = self.store.query(
             f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(ids)}) '
             'AND "offered_at" IS NOT NULL AND "answered_at" IS NOT NULL',
             ids,
         )
-        by_id = {e.contact_id: e for e, _ in events if e.type == "queue_answered"}
         alerts = []
         for r in records(frame):
             wait = (pd.Timestamp(r["answered_at"]) - pd.Timestamp(r["offered_at"])).total_seconds()
