@@ -177,10 +177,8 @@ class Inspector:
 
     def run(self, batch: Batch) -> BatchResult:
         """Inspect every conversation of ``batch``."""
-        frame = pd.DataFrame({"l": batch.language, "c": batch.channel, "t": batch.topic}, dtype=object)
-        codes = frame.groupby(["l", "c", "t"], dropna=False, sort=False).ngroup().to_numpy()
-        firsts = np.unique(codes, return_index=True)[1] if len(codes) else np.zeros(0, dtype=np.int64)
-        uniques = [tuple(frame.iloc[i]) for i in firsts]
+        codes, firsts = _group_codes(batch.language, batch.channel, batch.topic)
+        uniques = [(batch.language[i], batch.channel[i], batch.topic[i]) for i in firsts.tolist()]
         groups = [self.group(*k) for k in uniques]
         n_rules = len(self.rules)
         group_rules = np.array([g.rules for g in groups], dtype=bool).reshape(len(groups), n_rules)
@@ -265,6 +263,20 @@ class Inspector:
             evidence,
             scores,
         )
+
+
+def _group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of its distinct combination of ``columns`` (missing values are one value),
+    and the first row of each combination."""
+    n = len(columns[0])
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    combined = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+        combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays below n
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), first.astype(np.int64)
 
 
 def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
