@@ -21,7 +21,9 @@ Each is measured in the same run on two servers over identical stores (the secon
 DuckDB allows one writing process per file): with the rollups (``CSQM_ROLLUP=on``) and without
 (``CSQM_ROLLUP=off``, the baseline: every KPI straight from the raw tables), called in turn request
 by request, so that load from elsewhere on the shared machine weighs on both alike. A full rollup
-refresh (what every ingest batch and inspection run triggers) is timed before.
+refresh (what every ingest batch and inspection run triggers) is timed before. Besides wall-clock
+percentiles, the server process's CPU time per request (user + system, all threads, from /proc) is
+reported: it does not depend on what else the machine is running.
 
     .venv/bin/python -P benchmarks/web.py                      # 1M interactions (first run builds the store)
     .venv/bin/python -P benchmarks/web.py --runs 5                # a quick look
@@ -212,13 +214,14 @@ def start_server(folder: Path, path: Path, rollup: bool) -> tuple[subprocess.Pop
 
 def measure(
     folder: Path, paths: tuple[Path, Path], token: str, cases: dict[str, list[tuple[str, dict[str, str]]]], runs: int
-) -> dict[bool, dict[str, list[float]]]:
+) -> tuple[dict[bool, dict[str, list[float]]], dict[bool, dict[str, float]]]:
     """Two servers — rollup on (first store) and off (its copy) — called in turn, case by case, so
     that whatever else runs on the machine weighs on both alike. One warm-up round, then ``runs``."""
     import httpx
 
     servers = {on: start_server(folder, path, on) for on, path in zip((True, False), paths, strict=True)}
     times: dict[bool, dict[str, list[float]]] = {on: {name: [] for name in cases} for on in servers}
+    cpu: dict[bool, dict[str, float]] = {on: dict.fromkeys(cases, 0.0) for on in servers}
     headers = {"Authorization": f"Bearer {token}"}
     clients = {
         on: httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) for on, (_, port) in servers.items()
@@ -234,13 +237,15 @@ def measure(
         for round_ in range(runs + 1):
             for name, requests in cases.items():
                 for on, client in clients.items():
-                    began = time.perf_counter()
+                    pid = servers[on][0].pid
+                    began, began_cpu = time.perf_counter(), cpu_seconds(pid)
                     for url, params in requests:
                         response = client.get(url, params=params, timeout=120)
                         if response.status_code != 200:
                             raise SystemExit(f"{url} {params}: {response.status_code} {response.text[:300]}")
                     if round_:  # the first round warms up
                         times[on][name].append(time.perf_counter() - began)
+                        cpu[on][name] += cpu_seconds(pid) - began_cpu
             print(f"  round {round_}/{runs}", file=sys.stderr)
     finally:
         for client in clients.values():
@@ -248,7 +253,13 @@ def measure(
         for server, _ in servers.values():
             server.terminate()
             server.wait(timeout=30)
-    return times
+    return times, cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -274,17 +285,22 @@ def main() -> None:
     baseline = args.keep / "baseline-copy.duckdb"
     shutil.copyfile(scaled, baseline)  # each server needs its own file (DuckDB: one writer process)
     load_before = os.getloadavg()[0]
-    times = measure(args.keep, (scaled, baseline), token, cases, args.runs)
+    times, cpu = measure(args.keep, (scaled, baseline), token, cases, args.runs)
     baseline.unlink()
     print(
         f"{args.interactions:,} interactions; full rollup refresh {refresh_seconds:.1f} s; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores; {args.runs} rounds"
     )
-    print(f"{'request':48} {'p50 ms':>7} {'p95 ms':>7} | {'raw p50':>7} {'raw p95':>7} | {'p50 ratio':>9}")
+    print(
+        f"{'request':46} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} | {'raw p50':>7} {'raw p95':>7} {'raw CPU':>7} | "
+        f"{'p50 ratio':>9}"
+    )
     for name in cases:
         f50, f95 = (percentile(times[True][name], q) * 1000 for q in (50, 95))
         s50, s95 = (percentile(times[False][name], q) * 1000 for q in (50, 95))
-        print(f"{name:48} {f50:7.0f} {f95:7.0f} | {s50:7.0f} {s95:7.0f} | {s50 / f50:8.1f}x")
+        fc, sc = (cpu[on][name] / args.runs * 1000 for on in (True, False))
+        print(f"{name:46} {f50:7.0f} {f95:7.0f} {fc:7.0f} | {s50:7.0f} {s95:7.0f} {sc:7.0f} | {s50 / f50:8.1f}x")
+    print("CPU ms: mean user + system time of the server process per request group (10 ms clock ticks)")
 
 
 if __name__ == "__main__":

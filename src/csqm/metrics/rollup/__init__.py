@@ -8,7 +8,7 @@
 same result; metrics whose measures the rollup holds (counts and sums, ratios and derivations of
 them) are read from it, the others — percentiles, distinct counts, employment spans, hourly grain,
 dimensions the rollup does not keep — from the raw tables. A rollup whose data version differs from
-the store's is never used. See ``docs/metrics.md`` ("Rollups").
+the store's is never used. See ``docs/rollups.md``.
 """
 
 from __future__ import annotations

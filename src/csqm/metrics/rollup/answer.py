@@ -12,6 +12,7 @@ everything is answered from the raw tables. ``CSQM_ROLLUP=off`` turns it off (be
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -55,9 +56,9 @@ def enabled() -> bool:
     return os.environ.get("CSQM_ROLLUP", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
-def built_state(store: Store) -> RollupState | None:
+def built_state(store: Store, present: set[str] | None = None) -> RollupState | None:
     """The rollup's recorded state, or None when it was never built."""
-    if ROLLUP_STATE.name not in existing_tables(store):
+    if ROLLUP_STATE.name not in (existing_tables(store) if present is None else present):
         return None
     frame = store.query(
         f'SELECT "zone", "data_version", "measures" FROM {ddl.quote(ROLLUP_STATE.name)} WHERE "rollup" = ?',
@@ -73,10 +74,47 @@ def current_state(store: Store) -> RollupState | None:
     """The rollup's state when it is enabled, built and current; None otherwise."""
     if not enabled():
         return None
-    state = built_state(store)
-    if state is None or state.data_version != data_version(store):
+    present = existing_tables(store)
+    state = built_state(store, present)
+    if state is None or state.data_version != data_version(store, present):
         return None
     return state
+
+
+_history: dict[str, Any] = {}
+_history_lock = threading.Lock()  # the app serves requests from a thread pool
+
+
+def _sync(store: Store, catalogue: Catalogue, today: date) -> History:
+    """:func:`csqm.metrics.history.sync` without re-parsing every recorded definition per request:
+    the parsed history is reused while the recorded versions are the same, and nothing is checked
+    for recording again while the catalogue object is too (it is immutable in practice)."""
+    with _history_lock:
+        return _sync_locked(store, catalogue, today)
+
+
+def _sync_locked(store: Store, catalogue: Catalogue, today: date) -> History:
+    hist.ensure_table(store)
+    rows = store.query(
+        'SELECT "metric_id", "version", "definition_hash", CAST("effective_from" AS VARCHAR) AS "day" '
+        'FROM "metric_versions" ORDER BY "metric_id", "version"'
+    )
+    key = tuple(rows.itertuples(index=False, name=None))
+    if _history.get("key") != key:
+        _history.clear()
+        _history.update(key=key, versions=hist.load(store))
+    known: History = _history["versions"]
+    if _history.get("checked") is catalogue:
+        return known
+    new = hist.record(store, catalogue, today, known=known)
+    if new:
+        _history.clear()  # re-read next time, with the new rows
+        known = {m: list(v) for m, v in known.items()}
+        for version in new:
+            known.setdefault(version.metric_id, []).append(version)
+        return known
+    _history["checked"] = catalogue
+    return known
 
 
 def compute_metrics(
@@ -104,7 +142,7 @@ def compute_metrics(
     ids, skipped = _choose(cat, metrics, request)
     versions: History = {}
     if record_history:
-        versions = hist.sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
+        versions = _sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
     state = current_state(store) if _answerable(request) else None
     if state is not None and state.zone != zone:
         state = None
@@ -202,9 +240,11 @@ def _covered(catalogue: Catalogue, ids: list[str], engine: Engine, held: frozens
     out = []
     for metric_id in ids:
         key = (engine.name, _fingerprint(catalogue, [metric_id]), held)
-        if key not in _covered_cache:
-            _remember(_covered_cache, key, bool(covered(catalogue, [metric_id], engine, held)))
-        if _covered_cache[key]:
+        known = _covered_cache.get(key)
+        if known is None:
+            known = bool(covered(catalogue, [metric_id], engine, held))
+            _remember(_covered_cache, key, known)
+        if known:
             out.append(metric_id)
     return out
 
@@ -218,10 +258,12 @@ def _answerable(request: Request) -> bool:
 def _raw_query(catalogue: Catalogue, ids: list[str], request: Request, engine: Engine) -> Compiled:
     """:func:`compile_metrics`, remembered per request and metric computations (dashboards repeat)."""
     key = ("raw", engine.name, tuple(ids), _fingerprint(catalogue, ids), request)
-    if key not in _query_cache:
+    cached = _query_cache.get(key)
+    if cached is None:
         compiled = compile_metrics(catalogue, ids, request, engine)
-        _remember(_query_cache, key, (compiled.sql, compiled.params))
-    sql, params = _query_cache[key]
+        cached = (compiled.sql, compiled.params)
+        _remember(_query_cache, key, cached)
+    sql, params = cached
     return Compiled(sql, list(params), list(ids), request.keys)
 
 
@@ -231,9 +273,10 @@ def _from_rollup(store: Store, catalogue: Catalogue, ids: list[str], request: Re
     shape = tuple((f.dimension, len(f.values), f.negate) for f in request.filters)
     key = (engine.name, tuple(ids), _fingerprint(catalogue, ids), request.grain, request.by, shape,
            window.start is None, window.end_exclusive is None)  # fmt: skip
-    if key not in _template_cache:
-        _remember(_template_cache, key, _rollup_template(catalogue, ids, request, engine))
-    template = _template_cache[key]
+    template = _template_cache.get(key)
+    if template is None:
+        template = _rollup_template(catalogue, ids, request, engine)
+        _remember(_template_cache, key, template)
     values = {
         "start": None if window.start is None else _midnight(window.start),
         "end": None if window.end_exclusive is None else _midnight(window.end_exclusive),

@@ -37,9 +37,9 @@ def existing_tables(store: Store) -> set[str]:
     return {str(n) for n in frame["table_name"]}
 
 
-def data_version(store: Store) -> str:
+def data_version(store: Store, present: set[str] | None = None) -> str:
     """The fingerprint (one query): ``table=count`` and ``table.column=max`` parts, joined."""
-    present = existing_tables(store)
+    present = existing_tables(store) if present is None else present
     parts: list[tuple[str, str]] = [
         (t, f"SELECT count(*) FROM {ddl.quote(t)}") for t in watched_tables() if t in present
     ]
