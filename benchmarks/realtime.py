@@ -119,9 +119,11 @@ def bench_http(events: list[dict[str, Any]], baseline: list[dict[str, Any]], bat
             except OSError:
                 time.sleep(0.1)
         url = f"http://127.0.0.1:{port}/api/v1/events"
+        third = len(events) // 3
         return {
             "baseline_1_per_request": http_run(baseline, 1, url, token),
-            f"batch_{batch}": http_run(events, batch, url, token),
+            "batch_20": http_run(events[:third], 20, url, token),
+            f"batch_{batch}": http_run(events[third:], batch, url, token),
         }
     finally:
         server.terminate()
@@ -287,7 +289,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
     generate(folder, interactions=int(args.conversations * 1.3) + 50, seed=17)
     run = uuid.uuid4().hex[:6]
-    base = events_for(folder, f"B{run}-", max(20, args.conversations // 10))
+    base = events_for(folder, f"B{run}-", max(10, args.conversations // 25))
     main_events = events_for(folder, f"H{run}-", args.conversations)
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
     result["http"] = bench_http(main_events, base, args.batch)
