@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -29,7 +30,8 @@ from csqm.improvement import stats
 from csqm.improvement.models import Finding
 from csqm.improvement.records import ImprovementError, UnknownIdError, log_event, mask, next_id, now, ready, rows
 from csqm.improvement.tables import FINDING_STATUSES, SCOPE_KINDS
-from csqm.metrics import Catalogue, Metric, MetricQueryError, compute_metrics, load_catalogue, user_dir_from_env
+from csqm.metrics import Catalogue, Metric, compute_metrics, load_catalogue, user_dir_from_env
+from csqm.metrics.compiler import unsupported
 from csqm.store import Store
 
 SOURCES = ("inspection", "kpi", "test_call")
@@ -193,13 +195,13 @@ def _target_metrics(cat: Catalogue, cfg: DetectSettings) -> list[str]:
     return [m.id for m in cat.active() if m.target is not None]
 
 
-def _compute(store: Store, ids: list[str], cat: Catalogue, **kw: object) -> pd.DataFrame:
-    """compute_metrics for ``ids`` in one query, leaving out those that cannot answer the breakdown."""
-    try:
-        return compute_metrics(store, ids, catalogue=cat, record_history=False, **kw)  # type: ignore[arg-type]
-    except MetricQueryError:
-        frame = compute_metrics(store, None, catalogue=cat, record_history=False, **kw)  # type: ignore[arg-type]
-        return frame[frame["metric"].isin(ids)].reset_index(drop=True)
+def _compute(store: Store, ids: list[str], cat: Catalogue, **kw: Any) -> pd.DataFrame:
+    """compute_metrics for the ``ids`` that can answer the breakdown, in one query (the others are left out)."""
+    asked = set(kw.get("by", ()))
+    usable = [m for m in ids if not unsupported(cat[m], cat, asked)]
+    if not usable:
+        return pd.DataFrame()
+    return compute_metrics(store, usable, catalogue=cat, record_history=False, **kw)
 
 
 _LEVEL_LABELS = {"team": "Team", "agent": "Agent", "channel": "Channel", "business_line": "Business line"}
@@ -327,25 +329,34 @@ def record(store: Store, drafts: Sequence[Draft], *, username: str) -> tuple[lis
     known = set(store.query('SELECT "fingerprint" FROM "improvement_findings"')["fingerprint"].dropna())
     new_ids: list[str] = []
     skipped = 0
+    stamp = now()
     with store.transaction():
+        number = int(next_id(store, "improvement_findings", "finding_id", "F")[1:])
         for d in drafts:
             if d.fingerprint in known:
                 skipped += 1
                 continue
             known.add(d.fingerprint)
-            fid = next_id(store, "improvement_findings", "finding_id", "F")
+            fid = f"F{number:05d}"
+            number += 1
             store.execute(
                 'INSERT INTO "improvement_findings" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                 (
                     fid, d.source, d.scope_kind, d.scope_value, d.team_id, d.agent_id, d.metric, d.rule_id,
                     mask(d.title), mask(d.evidence), d.value, d.reference, d.p_value, d.period_start,
-                    d.period_end, d.fingerprint, "open", now(), username,
+                    d.period_end, d.fingerprint, "open", stamp, username,
                 ),
             )  # fmt: skip
-            log_event(store, fid, username=username, kind="created", note=f"Detected from {d.source}.")
+            store.execute(  # a new finding's log starts at event 1
+                'INSERT INTO "improvement_events" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                (fid, 1, stamp, username, "created", None, None, None, f"Detected from {d.source}."),
+            )
             new_ids.append(fid)
-    found = [get_finding(store, fid) for fid in new_ids]
-    return found, skipped
+    if not new_ids:
+        return [], skipped
+    marks = ", ".join("?" for _ in new_ids)
+    found = list_findings(store, extra_condition=(f'"finding_id" IN ({marks})', list(new_ids)))
+    return sorted(found, key=lambda f: f.finding_id), skipped
 
 
 def add_finding(
