@@ -93,3 +93,21 @@ def test_team_lead_other_team_conversation_is_404_and_audited(any_api: Api) -> N
         ("u_team_lead", "NOPE", "not_found"),
         ("u_team_lead", "I1", "allowed"),
     ]
+
+
+def test_scope_conditions_are_fresh_lists() -> None:
+    """Appending filters to one request's scope parameters must never leak into the next request."""
+    from csqm.web.auth import Principal
+    from csqm.web.scope import condition
+
+    for principal in (Principal("t", "tester"), Principal("l", "team_lead"), Principal("a", "admin")):
+        _, first = condition(principal, team_col="t", agent_col="a")
+        first.append("leak")
+        _, second = condition(principal, team_col="t", agent_col="a")
+        assert "leak" not in second
+
+
+def test_tester_filters_do_not_accumulate(api: Api) -> None:
+    for _ in range(3):
+        assert _ok(api, "/api/v1/conversations", "tester", agent_id="A1", team_id="T1")["total"] == 0
+    assert _ok(api, "/api/v1/conversations", "admin", agent_id="A1")["total"] == 3

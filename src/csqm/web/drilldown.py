@@ -16,6 +16,7 @@ from csqm.web.auth import Principal
 from csqm.web.errors import NotFoundError
 from csqm.web.overview import STATUS_CLASS
 from csqm.web.records import records
+from csqm.web.schemas import KpiRowPublic
 from csqm.web.services import compute_kpis
 
 #: The KPIs shown beside each team and agent (those the catalogue has).
@@ -56,24 +57,34 @@ def _kpis_by(
     where: str | None = None,
 ) -> dict[str, dict[str, Cell]]:
     out: dict[str, dict[str, Cell]] = {}
-    for metric in headline(catalogue):
-        try:
-            result = compute_kpis(
-                store,
-                principal=principal,
-                catalogue=catalogue,
-                metrics=[metric],
-                by=[dimension],
-                start=start,
-                end=end,
-                where=where,
-            )
-        except MetricQueryError:
-            continue
-        for row in result.rows:
-            key = row.dims.get(dimension)
-            if key is not None:
-                out.setdefault(key, {})[metric] = Cell(row.value, STATUS_CLASS.get(str(row.status), "none"))
+
+    def run(metrics: list[str]) -> list[KpiRowPublic]:
+        result = compute_kpis(
+            store,
+            principal=principal,
+            catalogue=catalogue,
+            metrics=metrics,
+            by=[dimension],
+            start=start,
+            end=end,
+            where=where,
+        )
+        return result.rows
+
+    ids = headline(catalogue)
+    try:
+        rows = run(ids)  # one query for all; metric by metric only when one of them cannot break down so
+    except MetricQueryError:
+        rows = []
+        for metric in ids:
+            try:
+                rows.extend(run([metric]))
+            except MetricQueryError:
+                continue
+    for row in rows:
+        key = row.dims.get(dimension)
+        if key is not None:
+            out.setdefault(key, {})[row.metric] = Cell(row.value, STATUS_CLASS.get(str(row.status), "none"))
     return out
 
 

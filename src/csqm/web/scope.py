@@ -13,20 +13,28 @@ from csqm.web.auth import Principal
 
 _ALL = ("admin", "quality_manager", "auditor", "test_call_manager")
 #: A condition that matches nothing, for a scoped user whose team or agent id is missing.
-_NOTHING: tuple[str, list[Any]] = ("1 = 0", [])
+_NOTHING = "1 = 0"
 
 
 def condition(principal: Principal, *, team_col: str, agent_col: str | None) -> tuple[str, list[Any]]:
-    """``(sql, params)`` restricting rows to the principal's scope (``"1 = 1"`` for everything)."""
+    """``(sql, params)`` restricting rows to the principal's scope (``"1 = 1"`` for everything).
+
+    The parameter list is new on every call, so callers may append to it.
+    """
+    sql, params = _condition(principal, team_col=team_col, agent_col=agent_col)
+    return sql, list(params)
+
+
+def _condition(principal: Principal, *, team_col: str, agent_col: str | None) -> tuple[str, list[Any]]:
     if principal.role in _ALL:
         return "1 = 1", []
     if principal.role == "team_lead":
-        return (f"{team_col} = ?", [principal.team_id]) if principal.team_id else _NOTHING
+        return (f"{team_col} = ?", [principal.team_id]) if principal.team_id else (_NOTHING, [])
     if principal.role == "agent" and agent_col is not None:
-        return (f"{agent_col} = ?", [principal.agent_id]) if principal.agent_id else _NOTHING
+        return (f"{agent_col} = ?", [principal.agent_id]) if principal.agent_id else (_NOTHING, [])
     if principal.role == "agent":
-        return (f"{team_col} = ?", [principal.team_id]) if principal.team_id else _NOTHING
-    return _NOTHING
+        return (f"{team_col} = ?", [principal.team_id]) if principal.team_id else (_NOTHING, [])
+    return _NOTHING, []
 
 
 def metric_filters(principal: Principal) -> list[str]:
