@@ -181,18 +181,41 @@ def _same_keys(
     union = pd.concat(filled, ignore_index=True).drop_duplicates(ignore_index=True)  # may be object: not theirs
     out = []
     for ids, wide in parts:
-        merged = union.merge(wide, on=keys, how="left", indicator=True)
-        missing = (merged.pop("_merge") == "left_only").to_numpy()
-        if missing.any():
-            for column, value in _over_no_row(store, catalogue, ids, engine).items():
-                merged[column] = merged[column].astype(object)
-                merged.loc[missing, column] = value
-        out.append((ids, merged))
+        merged = union.merge(wide[keys], on=keys, how="left", indicator=True)
+        absent = merged[(merged["_merge"] == "left_only").to_numpy()].reset_index(drop=True)
+        if absent.empty:
+            out.append((ids, wide))
+            continue
+        fill = _over_no_row(store, catalogue, ids, engine)
+        rows = len(absent)
+        extra = pd.DataFrame(
+            {**{k: absent[k] for k in keys}, **{c: _constant(v, rows, wide[c].dtype) for c, v in fill.items()}}
+        )
+        # Row order does not matter: the result is sorted by metric and keys, which are unique.
+        out.append((ids, pd.concat([wide, extra], ignore_index=True) if len(wide) else extra))
     return out
+
+
+def _constant(value: Any, rows: int, dtype: Any) -> pd.Series:
+    """``rows`` copies of ``value`` in the wide result's column type where that can hold it."""
+    try:
+        series: pd.Series = pd.Series([value] * rows, dtype=dtype)
+    except (TypeError, ValueError):  # e.g. NULL for an integer column
+        series = pd.Series([value] * rows, dtype=object)
+    return series
 
 
 def _over_no_row(store: Store, catalogue: Catalogue, ids: list[str], engine: Engine) -> dict[str, Any]:
     """The output columns of ``ids`` when every measure is NULL (a key none of their sources has)."""
+    key = ("no row", engine.name, tuple(ids), _fingerprint(catalogue, ids))
+    cached = _row_cache.get(key)
+    if cached is None:
+        cached = _no_row(store, catalogue, ids, engine)
+        _remember(_row_cache, key, cached)
+    return cached
+
+
+def _no_row(store: Store, catalogue: Catalogue, ids: list[str], engine: Engine) -> dict[str, Any]:
     measures = measures_of(catalogue, ids, engine)
     outputs = {f"{m}__{name}": getattr(measures.outputs[m], name) for m in ids for name in OUTPUTS}
     try:
@@ -222,6 +245,7 @@ _CACHE_LIMIT = 512
 _covered_cache: dict[tuple[Any, ...], bool] = {}
 _query_cache: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 _template_cache: dict[tuple[Any, ...], _Template] = {}
+_row_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def _fingerprint(catalogue: Catalogue, ids: list[str]) -> tuple[tuple[str, str], ...]:
