@@ -359,3 +359,9 @@ def test_verification_uses_the_significance_setting(seeded: Store, monkeypatch: 
     monkeypatch.setenv("CSQM_SIGNIFICANCE_LEVEL", "0.01")
     assert verify_action(seeded, a.action_id, username="qm", today=TODAY).alpha == 0.01
     assert verify_action(seeded, a.action_id, username="qm", today=TODAY, alpha=0.2).alpha == 0.2
+
+
+def test_an_empty_store_says_what_to_do(store: Store) -> None:
+    with pytest.raises(ImprovementError, match="no conversations in the store; ingest data first"):
+        detect(store)
+    assert list_findings(store) == [] and list_actions(store) == [] and overdue(store, today=TODAY) == []
