@@ -365,3 +365,13 @@ def test_an_empty_store_says_what_to_do(store: Store) -> None:
     with pytest.raises(ImprovementError, match="no conversations in the store; ingest data first"):
         detect(store)
     assert list_findings(store) == [] and list_actions(store) == [] and overdue(store, today=TODAY) == []
+
+
+def test_verification_over_everything_has_no_comparison(seeded: Store) -> None:
+    a = create_action(seeded, username="qm", title="Centre-wide staffing", metric="answer_rate", scope_kind="all",
+                      effective_on=EFFECTIVE)  # fmt: skip
+    v = verify_action(seeded, a.action_id, username="qm", today=TODAY)
+    # all teams: (12 + 15 + 15) · 28 = 1176 of 1680 before, (18 + 15 + 15) · 28 = 1344 of 1680 after
+    assert (v.before_value, v.after_value) == (pytest.approx(70.0), pytest.approx(80.0))
+    assert v.comparison is None and v.did_estimate is None and v.verdict == "improved"
+    assert "no comparison group" in v.reason
