@@ -35,7 +35,7 @@ router = APIRouter(tags=["realtime"])
 #: Roles that may send events (a sending system's API user is given one of them).
 SENDERS = ("admin", "quality_manager")
 #: Roles that see no alerts at all.
-_NO_ALERTS = ("tester", "test_call_manager")
+_NO_ALERTS = ("tester",)
 MAX_BATCH = 10_000
 
 
