@@ -237,3 +237,37 @@ def test_greeting_window_whole_words_and_punctuation() -> None:
     assert find(greeting, [("agent", "100% sure")], language="en") == []
     assert find(greeting, [("agent", "你您好")]) == []
     assert spans(find(greeting, [("customer", "hi"), ("agent", "ok"), ("agent", "hi")], language="en")) == missing
+
+
+def test_sparse_terms_find_the_same_hits_as_the_batch_wide_automaton() -> None:
+    """Phrase sets searched with their own automaton over a few turns (greeting windows, the
+    identity check) give exactly the hits the one batch-wide automaton gives in those turns."""
+    from csqm.inspection.detectors.base import DetectContext
+    from csqm.inspection.detectors.terms import PhraseIndex, match_terms
+
+    rng = random.Random(5)
+    made = []
+    for i in range(200):
+        turns = [
+            (rng.choice(["agent", "customer"]), "".join(rng.choices(_FRAGMENTS, k=rng.randint(0, 5))), None)
+            for _ in range(rng.randint(0, 8))
+        ]
+        made.append(_rows(i, (turns, rng.choice(["zh", "en"]), "phone", None)))
+    batch = batch_of(made)
+    inspector = _inspector()
+    sparse = [t for r in inspector.rules for t in r.detector.sparse_terms()]
+    assert len(sparse) >= 6  # greeting, closing and identity check of both packs
+    dense = PhraseIndex(lit for t in sparse for lit in t.literals())
+    everywhere = dense.search(batch)
+    ctx = DetectContext(batch, inspector.index)
+    compared = 0
+    for terms in sparse:
+        assert inspector.index.is_sparse(terms) and not dense.is_sparse(terms)
+        mask = np.array([rng.random() < 0.4 for _ in range(batch.n_turns)], dtype=bool)
+        for chars in (True, False):
+            want = match_terms(terms, dense, everywhere, mask, chars=chars)
+            got = ctx.match(terms, mask, chars=chars)
+            for field in ("turn", "start", "end", "term"):
+                assert np.array_equal(getattr(got, field), getattr(want, field)), (terms, field)
+            compared += len(want)
+    assert compared > 200
