@@ -208,3 +208,17 @@ def test_rule_and_scorecard_pages_show_the_loaded_packs(console: Console) -> Non
     first = packs.scorecards[0].card
     got = next(c for c in cards_api if c["scorecard_id"] == first.id)
     assert sum(i["weight"] for i in got["items"]) == sum(i.weight for i in first.items)
+
+
+ALLOWED_LITERALS = {"ID", "CSAT", "NPS", "CES", "CSQM", "n"}
+
+
+def test_templates_have_no_untranslated_text() -> None:
+    """Outside tags and ``{{ … }}`` / ``{% … %}`` the console's templates contain no words of their own."""
+    for path in WEB.joinpath("templates").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}", " ", text, flags=re.S)
+        text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", text, flags=re.S)
+        text = re.sub(r"<[^>]*>", " ", text)
+        words = set(re.findall(r"[A-Za-z\u4e00-\u9fff]+", text)) - ALLOWED_LITERALS
+        assert not words, (path.name, sorted(words))

@@ -143,3 +143,18 @@ def test_expired_or_disabled_sessions_stop_working(console: Console) -> None:
 def test_api_still_uses_bearer_tokens_not_the_session(console: Console) -> None:
     console.login("admin")
     assert console.get("/api/v1/teams").status_code == 401
+
+
+def test_old_failures_and_sessions_are_cleared_on_login(duck: Store) -> None:
+    from tests.web.conftest import add_users, set_passwords
+
+    add_users(duck)
+    set_passwords(duck)
+    start = datetime(2026, 1, 1, 12, 0)
+    sessions.login(duck, username="u_admin", password=PASSWORD, ip="1.1.1.1", now=start)
+    with pytest.raises(sessions.LoginFailedError):
+        sessions.login(duck, username="u_admin", password="bad", ip="1.1.1.1", now=start)
+    later = start + timedelta(days=2)
+    sessions.login(duck, username="u_admin", password=PASSWORD, ip="1.1.1.1", now=later)
+    assert duck.scalar('SELECT count(*) FROM "web_login_failures"') == 0
+    assert duck.query('SELECT "created_at" FROM "web_sessions"')["created_at"].tolist() == [later]

@@ -91,6 +91,12 @@ def login(store: Store, *, username: str, password: str, ip: str, now: datetime 
     cookie = secrets.token_urlsafe(32)
     session = Session(principal, secrets.token_urlsafe(32), at + SESSION_LIFETIME)
     with store.transaction():
+        # housekeeping: failures outside the window and sessions ended or expired a day ago are no longer needed
+        store.execute('DELETE FROM "web_login_failures" WHERE "at" <= ?', (at - FAILURE_WINDOW,))
+        store.execute(
+            'DELETE FROM "web_sessions" WHERE "expires_at" < ? OR "ended_at" < ?',
+            (at - timedelta(days=1), at - timedelta(days=1)),
+        )
         store.execute(
             'INSERT INTO "web_sessions" VALUES (?, ?, ?, ?, ?, ?)',
             (token_hash(cookie), username, session.csrf_token, at, session.expires_at, None),
