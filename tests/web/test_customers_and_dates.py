@@ -104,3 +104,24 @@ def test_conversation_dates_are_reporting_zone_days(any_console: Console) -> Non
     any_console.login("admin")
     page = any_console.get("/agents/A2", **{"from": "2026-01-06", "to": "2026-01-06"}).text
     assert "J2" in page and "J3" in page and "J1" not in page and "J4" not in page
+
+
+def test_raw_identity_values_never_reach_the_console_or_api(console: Console) -> None:
+    """Even with CSQM_KEEP_RAW_PII on, the clear value stored in customer_identities is never shown."""
+    console.store.load_arrow(
+        "customer_identities",
+        pa.table(
+            {
+                "kind": ["phone"],
+                "pseudonym": ["p1"],
+                "customer_id": ["K1"],
+                "masked_value": ["138****5678"],
+                "raw_value": ["13812345678"],
+            }
+        ),
+    )
+    body = console.api("/api/v1/customers/K1", "auditor").text
+    assert "13812345678" not in body
+    console.login("auditor")
+    for path in ("/customers/K1", "/conversations/I1", "/conversations/I5"):
+        assert "13812345678" not in console.get(path).text
