@@ -196,3 +196,28 @@ def test_bad_record_is_400_with_fields(tc_api: Api) -> None:
     assert response.status_code == 400 and "key_points_covered: zz" in response.json()["error"]
     response = _post(tc_api, "/api/v1/testcalls/results", "tester", {"task_id": mine, "answered": True, "attitude": 7})
     assert response.status_code == 422 and "attitude" in response.json()["error"]
+
+
+def test_followup_close_by_role(tc_api: Api, scenarios: dict[str, Scenario]) -> None:
+    tasks = _tasks(tc_api)
+    mine = sorted(tasks[tasks["tester_id"] == "u_tester"]["task_id"])
+    others = sorted(tasks[tasks["tester_id"] == "agency1"]["task_id"])
+    for task_id in (mine[0], others[0]):
+        record_result(
+            tc_api.store,
+            RecordInput(task_id=task_id, answered=True, resolved_on_spot=False, follow_up_promised=True),
+            scenarios=scenarios, by="x",
+        )  # fmt: skip
+    listed = tc_api.get("/api/v1/testcalls/followups", "tester").json()
+    assert [(f["task_id"], f["state"]) for f in listed] == [(mine[0], "open")]
+    assert len(tc_api.get("/api/v1/testcalls/followups", "auditor").json()) == 2
+    close = "/api/v1/testcalls/followups/{}/close"
+    assert _post(tc_api, close.format(others[0]), "tester", {}).status_code == 404
+    assert _post(tc_api, close.format(mine[0]), "agent", {}).status_code == 403
+    assert _post(tc_api, close.format(mine[0]), "auditor", {}).status_code == 403
+    done = _post(tc_api, close.format(mine[0]), "tester", {"resolved_at": "2026-01-01T10:00:00"})
+    assert done.status_code == 200 and done.json()["follow_up_resolved_at"] == "2026-01-01T02:00:00"
+    assert _post(tc_api, close.format(mine[0]), "tester", {}).status_code == 400  # already closed
+    assert tc_api.get("/api/v1/testcalls/followups", "tester").json() == []
+    closed = tc_api.get("/api/v1/testcalls/followups", "tester", include_closed="true").json()
+    assert [f["state"] for f in closed] == ["resolved"]

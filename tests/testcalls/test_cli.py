@@ -30,7 +30,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
 def _tasks(tmp_path: Path) -> list[tuple[str, str, str, str]]:
     from csqm.settings import Settings
 
-    store = open_store(settings=Settings(data_dir=tmp_path / "data", secret="test-secret-0123456789abcdef"))
+    settings = Settings.model_validate({"data_dir": tmp_path / "data", "secret": "test-secret-0123456789abcdef"})
+    store = open_store(settings=settings)
     try:
         frame = store.query(
             'SELECT "task_id", "channel", "tester_kind", "scenario_id" FROM "testcall_tasks" ORDER BY 1'

@@ -105,3 +105,32 @@ def test_robot_refuses_phone_tasks_and_finds_due_tasks(scheduled: Store, scenari
     due = due_robot_tasks(scheduled)
     robot = scheduled.query('SELECT "task_id" FROM "testcall_tasks" WHERE "tester_kind" = ?', ("robot",))
     assert sorted(due) == sorted(robot["task_id"]) and due  # all of January 2026 is in the past
+
+
+def test_bot_command_serves_until_stopped() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csqm.cli.main", "testcalls", "bot", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"},
+    )
+    watchdog = threading.Timer(30, proc.kill)  # never hang the suite if the bot does not start
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split("listening on ", 1)[1].split(" ")[0]
+        request = urllib.request.Request(url, data=json.dumps({"message": "在哪里看物流"}).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert "订单详情" in json.loads(response.read())["reply"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+        watchdog.cancel()
+    assert code == 0

@@ -341,9 +341,9 @@ def bot_command(host: str, port: int, faq: Path | None, delay: float, garbage: b
     """Run the small FAQ chat bot (POST /chat {session, message} → {reply}) until Ctrl-C."""
     server = BotServer(load_faq(faq), host=host, port=port, delay=delay, mode="garbage" if garbage else "normal")
     with server:
-        console.print(f"FAQ bot listening on {server.url} (Ctrl-C to stop).")
+        click.echo(f"FAQ bot listening on {server.url} (Ctrl-C to stop).")  # flushed: scripts wait for it
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
-            console.print("Stopped.")
+            click.echo("Stopped.")
