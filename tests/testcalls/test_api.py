@@ -221,3 +221,18 @@ def test_followup_close_by_role(tc_api: Api, scenarios: dict[str, Scenario]) -> 
     assert tc_api.get("/api/v1/testcalls/followups", "tester").json() == []
     closed = tc_api.get("/api/v1/testcalls/followups", "tester", include_closed="true").json()
     assert [f["state"] for f in closed] == ["resolved"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_plan_detail_and_report_matrix(tc_api: Api, role: str) -> None:
+    plan = tc_api.get("/api/v1/testcalls/plans/q1", role)
+    missing = tc_api.get("/api/v1/testcalls/plans/nope", role)
+    report = tc_api.get("/api/v1/testcalls/report", role, by="scenario")
+    if role in ("team_lead", "agent"):
+        assert (plan.status_code, missing.status_code) == (403, 403)
+    else:
+        assert (plan.status_code, missing.status_code) == (200, 404)
+    assert report.status_code == 200 and report.json()["dimension"] == "scenario"
+    assert tc_api.get("/api/v1/testcalls/tasks/nope", role).status_code == (
+        404 if role in (*READ_ALL, "tester") else 403
+    )
