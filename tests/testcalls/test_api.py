@@ -236,3 +236,16 @@ def test_plan_detail_and_report_matrix(tc_api: Api, role: str) -> None:
     assert tc_api.get("/api/v1/testcalls/tasks/nope", role).status_code == (
         404 if role in (*READ_ALL, "tester") else 403
     )
+
+
+def test_plan_with_unknown_team_is_refused(tc_api: Api) -> None:
+    text = PLAN_FILE.read_text(encoding="utf-8").replace("teams: [T1, T2]", "teams: [T1, T9]")
+    response = _post(tc_api, "/api/v1/testcalls/plans", "admin", {"yaml": text})
+    assert response.status_code == 400
+    assert response.json()["error"] == "Plans name teams that are not in the store (q1: T9)."
+    broken = _post(tc_api, "/api/v1/testcalls/plans", "admin", {"yaml": "version: 1\nplans: [\n"})
+    assert (
+        broken.status_code == 400
+        and "plan.yaml:" in broken.json()["error"]
+        and "not valid YAML" in broken.json()["error"]
+    )

@@ -23,8 +23,15 @@ def now_utc() -> datetime:
 
 def save_plans(store: Store, plans: Iterable[Plan], *, source: str = "", by: str = "cli") -> list[str]:
     """Store (or replace) plans; a plan whose tasks were already executed keeps its id but is replaced
-    only in definition — its tasks and results stay. Returns the plan ids."""
+    only in definition — its tasks and results stay. When teams are loaded, a plan naming an unknown
+    team is refused. Returns the plan ids."""
     ensure_tables(store)
+    plans = list(plans)
+    known = {str(t) for t in store.query('SELECT "team_id" FROM "teams"')["team_id"]}
+    if known:  # an organisation is loaded: every team of a plan must be in it
+        unknown = [f"{p.id}: {', '.join(sorted(set(p.teams) - known))}" for p in plans if set(p.teams) - known]
+        if unknown:
+            raise TestcallError(f"Plans name teams that are not in the store ({'; '.join(unknown)}).")
     ids: list[str] = []
     with store.transaction():
         for plan in plans:
