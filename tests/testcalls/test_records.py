@@ -149,3 +149,25 @@ def test_publish(scheduled: Store, scenarios: dict[str, Scenario]) -> None:
     assert publish(scheduled, "q1") == 0
     with pytest.raises(TestcallError, match="no test-call plan 'zz'"):
         publish(scheduled, "zz")
+
+
+def test_overdue_follow_up_updates_the_stored_verdict(scheduled: Store, scenarios: dict[str, Scenario]) -> None:
+    from datetime import timedelta
+
+    from csqm.testcalls.plans import now_utc
+    from csqm.testcalls.records import refresh_overdue
+
+    task = _task(scheduled, "phone")
+    points = [k.id for k in scenarios[task["scenario_id"]].key_points]
+    row = record_result(
+        scheduled,
+        RecordInput(task_id=task["task_id"], answered=True, rings=1, key_points_covered=points, attitude=5,
+                    resolved_on_spot=False, follow_up_promised=True),
+        scenarios=scenarios, by="x",
+    )  # fmt: skip
+    assert row["passed"] is True and row["fail_codes"] == ""  # the follow-up is not due yet
+    assert refresh_overdue(scheduled) == 0
+    assert refresh_overdue(scheduled, as_of=now_utc() + timedelta(days=3)) == 1
+    stored = scheduled.query('SELECT "passed", "fail_codes" FROM "testcall_results"').iloc[0]
+    assert not bool(stored["passed"]) and stored["fail_codes"] == "follow_up_late"
+    assert refresh_overdue(scheduled, as_of=now_utc() + timedelta(days=4)) == 0  # judged once

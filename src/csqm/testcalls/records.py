@@ -498,10 +498,36 @@ def _py(value: Any) -> Any:
     return value
 
 
+def refresh_overdue(store: Store, *, as_of: datetime | None = None) -> int:
+    """Re-judge the stored verdict of tests whose promised follow-up is now overdue (it was judged while
+    still open), so ``passed`` / ``fail_codes`` say ``follow_up_late``; returns how many changed."""
+    ensure_tables(store)
+    now = as_of or now_utc()
+    frame = store.query(
+        'SELECT * FROM "testcall_results" WHERE "follow_up_promised" AND "follow_up_resolved_at" IS NULL '
+        'AND "follow_up_deadline" < ? AND ("fail_codes" IS NULL OR "fail_codes" NOT LIKE ?)',
+        (now, "%follow_up_late%"),
+    )
+    plans: dict[str, Plan] = {}
+    changed = 0
+    with store.transaction():
+        for row in rows_of(frame):
+            plan_id = str(row["plan_id"])
+            plans.setdefault(plan_id, get_plan(store, plan_id))
+            verdict = evaluate(row, plans[plan_id].standards, as_of=now)
+            store.execute(
+                'UPDATE "testcall_results" SET "passed" = ?, "fail_codes" = ?, "fail_reasons" = ? WHERE "task_id" = ?',
+                (verdict.passed, ",".join(verdict.codes), "; ".join(verdict.reasons), row["task_id"]),
+            )
+            changed += 1
+    return changed
+
+
 def publish(store: Store, plan_id: str, *, month: str | None = None, at: datetime | None = None) -> int:
     """Make the plan's recorded results (of ``month`` only, when given) visible to the service department;
-    returns how many were newly published."""
+    returns how many were newly published. Overdue follow-ups are judged first (:func:`refresh_overdue`)."""
     ensure_tables(store)
+    refresh_overdue(store)
     if not int(store.scalar('SELECT count(*) FROM "testcall_plans" WHERE "plan_id" = ?', (plan_id,))):
         raise TestcallError(f"There is no test-call plan {plan_id!r}.")
     sql = 'UPDATE "testcall_results" SET "published_at" = ? WHERE "plan_id" = ? AND "published_at" IS NULL'

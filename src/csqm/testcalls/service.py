@@ -29,7 +29,7 @@ from csqm.store import Store
 from csqm.testcalls.errors import Forbidden
 from csqm.testcalls.model import Scenario, Standards
 from csqm.testcalls.plans import get_plan, now_utc
-from csqm.testcalls.records import RecordInput, Source, record_result, rows_of, update_follow_up
+from csqm.testcalls.records import RecordInput, Source, record_result, refresh_overdue, rows_of, update_follow_up
 from csqm.testcalls.reports import Report, build_report
 from csqm.testcalls.standards import follow_up_state
 from csqm.testcalls.tables import ensure_tables
@@ -242,6 +242,7 @@ def followups(
     ``include_closed``. ``principal`` None: everything (the CLI)."""
     ensure_tables(store)
     where, params = ("1 = 1", []) if principal is None else tasks_condition(principal)
+    refresh_overdue(store, as_of=as_of)
     frame = store.query(
         'SELECT "task_id", "plan_id", "team_id", "agent_id", "channel", "scenario_id", "tester_id", "executed_at", '
         '"follow_up_deadline", "follow_up_resolved_at", "published_at" FROM "testcall_results" '
