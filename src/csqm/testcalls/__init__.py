@@ -19,7 +19,15 @@ from csqm.testcalls.errors import Forbidden, TestcallError, TestcallFileError
 from csqm.testcalls.loading import load_faq, load_plans, load_scenarios
 from csqm.testcalls.model import KeyPoint, Plan, Scenario, Standards, Tester
 from csqm.testcalls.plans import get_plan, list_plans, save_plans, schedule
-from csqm.testcalls.records import RecordInput, import_csv, parse_transcript, publish, record_result, update_follow_up
+from csqm.testcalls.records import (
+    RecordInput,
+    import_csv,
+    parse_transcript,
+    publish,
+    record_result,
+    refresh_overdue,
+    update_follow_up,
+)
 from csqm.testcalls.reports import Report, build_report, export, pearson, stdev
 from csqm.testcalls.robot import AdapterError, ChatAdapter, HttpJsonAdapter, RobotRun, due_robot_tasks, play, run_task
 from csqm.testcalls.schedule import Task, largest_remainder, plan_month
@@ -67,6 +75,7 @@ __all__ = [
     "play",
     "publish",
     "record_result",
+    "refresh_overdue",
     "run_task",
     "save_plans",
     "schedule",
