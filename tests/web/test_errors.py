@@ -43,3 +43,11 @@ def test_conversation_window_backwards(api: Api) -> None:
     response = api.get("/api/v1/conversations", **{"from": "2026-01-09", "to": "2026-01-01"})
     assert response.status_code == 400
     assert "swap" in response.json()["error"]
+
+
+def test_dates_at_the_edge_of_the_calendar_are_a_400(api: Api) -> None:
+    for params in ({"to": "9999-12-31"}, {"from": "0001-01-01"}, {"from": "1899-12-31", "to": "1900-01-02"}):
+        for path in ("/api/v1/kpis", "/api/v1/conversations"):
+            response = api.get(path, **params)
+            assert response.status_code == 400, (path, params, response.text)
+            assert "out of range" in response.json()["error"]

@@ -32,7 +32,14 @@ class BadParameterError(WebError):
     """A request parameter the service cannot use."""
 
 
+#: Dates a request may ask for (the edges of Python's calendar cannot be shifted across time zones).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def check_window(start: date | None, end: date | None) -> None:
-    """Refuse a date window that ends before it starts."""
+    """Refuse a date window that ends before it starts, or dates outside 1900-01-01 … 9998-12-31."""
+    for value in (start, end):
+        if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+            raise BadParameterError(f"The date {value} is out of range; use dates from {FIRST_DATE} to {LAST_DATE}.")
     if start is not None and end is not None and end < start:
         raise BadParameterError(f"The period ends ({end}) before it starts ({start}); swap 'from' and 'to'.")

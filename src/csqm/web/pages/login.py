@@ -1,4 +1,4 @@
-"""Login, logout and the language switch."""
+"""Login and logout (the language switch is ``?lang=`` on any page, remembered by :func:`render`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from csqm.web import sessions
 from csqm.web.console import (
     CSRF_FIELD,
-    LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfDep,
     render,
-    request_lang,
     secure_cookies,
     translator,
 )
@@ -94,12 +92,4 @@ def logout(request: Request, store: StoreDep) -> RedirectResponse:
         sessions.logout(store, cookie=cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
-    return response
-
-
-@router.get("/lang/{code}")
-def switch_language(request: Request, code: str) -> RedirectResponse:
-    """Remember the chosen language and go back."""
-    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    response.set_cookie(LANG_COOKIE, request_lang(request) if code not in ("zh", "en") else code, samesite="lax")
     return response
