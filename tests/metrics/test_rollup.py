@@ -8,7 +8,8 @@ Two teams in centre C1. Inbound phone calls, offered at 02:00 UTC (10:00 in Shan
     2026-01-06    A2: I5 answered; A1: I7 chat answered  B1: I6 abandoned
 
 Answer rate (phone only): T1 3/4 = 75 %, T2 1/2 = 50 %; by day 3/4 and 1/2; agent A1 2/3.
-Channel coverage: T1 2 (phone, chat), T2 1. One ticket, T1's, resolved in one hour (the median resolution time is in hours).
+Channel coverage: T1 2 (phone, chat), T2 1. One ticket, T1's, resolved in one hour (the median
+resolution time is in hours).
 """
 
 from __future__ import annotations
