@@ -22,20 +22,40 @@ class Migration:
     additive: bool = True
 
 
-def _v1(dialect: ddl.Dialect) -> list[str]:
+def _create(tables: tuple[Table, ...], dialect: ddl.Dialect) -> list[str]:
     out: list[str] = []
-    for table in TABLES:
+    for table in tables:
         out.append(ddl.create_table(table, dialect))
         out.extend(ddl.create_indexes(table))
     return out
 
 
-def capability_tables() -> tuple[Table, ...]:
-    """Tables declared by capabilities (inspection results, reviews) next to their code."""
+def _v1(dialect: ddl.Dialect) -> list[str]:
+    return _create(TABLES, dialect)
+
+
+def inspection_tables() -> tuple[Table, ...]:
+    """Inspection results and review tables (migration 2)."""
     from csqm.inspection.review.tables import REVIEW_TABLES
     from csqm.inspection.tables import INSPECTION_TABLES
 
     return (*INSPECTION_TABLES, *REVIEW_TABLES)
+
+
+def service_tables() -> tuple[Table, ...]:
+    """Console users and audit, test calls, the improvement loop, real-time and rollup bookkeeping (migration 4)."""
+    from csqm.improvement.tables import IMPROVEMENT_TABLES
+    from csqm.metrics.rollup.tables import ROLLUP_TABLES
+    from csqm.realtime.tables import REALTIME_TABLES
+    from csqm.testcalls.tables import TESTCALL_TABLES
+    from csqm.web.tables import WEB_TABLES
+
+    return (*WEB_TABLES, *TESTCALL_TABLES, *IMPROVEMENT_TABLES, *REALTIME_TABLES, *ROLLUP_TABLES)
+
+
+def capability_tables() -> tuple[Table, ...]:
+    """Tables declared by capabilities next to their code (every migration after the first)."""
+    return (*inspection_tables(), *service_tables())
 
 
 def declared_table(name: str) -> Table:
@@ -51,11 +71,7 @@ def declared_table(name: str) -> Table:
 
 
 def _v2(dialect: ddl.Dialect) -> list[str]:
-    out: list[str] = []
-    for table in capability_tables():
-        out.append(ddl.create_table(table, dialect))
-        out.extend(ddl.create_indexes(table))
-    return out
+    return _create(inspection_tables(), dialect)
 
 
 def _v3(dialect: ddl.Dialect) -> list[str]:
@@ -64,10 +80,15 @@ def _v3(dialect: ddl.Dialect) -> list[str]:
     return [ddl.add_column(INSPECTION_RESULTS, INSPECTION_RESULTS.column("offered_at"), dialect)]
 
 
+def _v4(dialect: ddl.Dialect) -> list[str]:
+    return _create(service_tables(), dialect)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the omni-channel data model", _v1),
     Migration(2, "inspection results, findings, rules, feedback and review tables", _v2),
     Migration(3, "inspection_results.offered_at, so QA KPIs date by conversation", _v3),
+    Migration(4, "console users and audit, test calls, improvement loop, real-time, rollup state", _v4),
 )
 
 LATEST = MIGRATIONS[-1].version
