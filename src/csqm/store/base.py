@@ -107,7 +107,9 @@ class Store(ABC):
         return self.query(f"SELECT * FROM {ddl.quote(name)} ORDER BY {order}")
 
     def count(self, name: str) -> int:
-        TABLES_BY_NAME[name]  # only declared tables
+        from csqm.store.migrations import declared_table
+
+        declared_table(name)  # only declared tables (KeyError otherwise)
         return int(self.scalar(f"SELECT count(*) FROM {ddl.quote(name)}"))
 
     # -- staging and merging (ingest) --------------------------------------------------------
