@@ -158,3 +158,16 @@ def test_old_failures_and_sessions_are_cleared_on_login(duck: Store) -> None:
     sessions.login(duck, username="u_admin", password=PASSWORD, ip="1.1.1.1", now=later)
     assert duck.scalar('SELECT count(*) FROM "web_login_failures"') == 0
     assert duck.query('SELECT "created_at" FROM "web_sessions"')["created_at"].tolist() == [later]
+
+
+def test_secure_flag_behind_an_https_proxy(console: Console) -> None:
+    console.client.get("/login")
+    token = console.client.cookies.get("csqm_login_csrf")
+    response = console.client.post(
+        "/login",
+        data={"username": "u_admin", "password": PASSWORD, "csrf_token": token},
+        headers={"X-Forwarded-Proto": "https"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
