@@ -149,17 +149,17 @@ def test_schedule_keeps_each_conversations_timing() -> None:
         (0.0, "queue_offered", "R-B", None),
         (0.0, "conversation_started", "R-B", None),
         (5.0, "utterance", "R-B", 1),
+        (5.001, "conversation_ended", "R-B", None),  # the end follows the last turn
         (10.0, "queue_offered", "R-A", None),
         (10.0, "conversation_started", "R-A", None),
         (20.0, "conversation_started", "R-C", None),
         (20.0, "utterance", "R-C", 1),
         (20.001, "conversation_ended", "R-C", None),
-        (30.0, "queue_answered", "R-A", None),
+        (30.0, "queue_answered", "R-A", None),  # answered after 20 s
         (30.0, "utterance", "R-A", 1),
         (40.0, "utterance", "R-A", 2),
-        (60.0, "queue_abandoned", "R-B", None),
-        (60.001, "conversation_ended", "R-B", None),
-        (310.001, "conversation_ended", "R-A", None),
+        (40.001, "conversation_ended", "R-A", None),
+        (60.0, "queue_abandoned", "R-B", None),  # the customer left the queue after 60 s
     ]
     end_a = next(i.event for i in items if i.event["event_id"] == "R-A:e")
     assert end_a["utterances"] == 2 and end_a["hold_seconds"] == 12.0

@@ -64,8 +64,11 @@ def schedule(
     every: float = 2.0,
     prefix: str = "",
     limit: int | None = None,
+    max_gap: float = 60.0,
 ) -> list[Scheduled]:
-    """The events of the conversations (with turns), in sending order; ``at`` is left to the sender."""
+    """The events of the conversations (with turns), in sending order; ``at`` is left to the sender.
+    A silence longer than ``max_gap`` seconds between turns is shortened to it (the turns keep their
+    recorded ``offset_seconds``, so inspection judges the real timing)."""
     turns = utterances.sort_values(["interaction_id", "seq"]).groupby("interaction_id", sort=False)
     by_id = {str(k): g for k, g in turns}
     rows = interactions[interactions["interaction_id"].astype(str).isin(by_id)].sort_values("offered_at")
@@ -99,12 +102,14 @@ def schedule(
         if queued and wait is not None:
             out.append(Scheduled(base + wait, {"type": "queue_answered", "event_id": f"{cid}:qa", "contact_id": cid}))
         elif queued and bool(_value(r.get("abandoned"))):
-            gone = base + (talk_end or 0.0)
+            gone = base + min(talk_end or 0.0, 600.0)
             out.append(Scheduled(gone, {"type": "queue_abandoned", "event_id": f"{cid}:qx", "contact_id": cid}))
-        last = base
+        last, previous = base, 0.0
         for t in group.to_dict("records"):
             offset = _value(t.get("offset_seconds"))
-            due = base + (float(offset) if offset is not None else 0.0)
+            at = float(offset) if offset is not None else previous
+            due = last + min(max(0.0, at - previous), max_gap)  # long silences (e-mail threads) shortened
+            previous = max(previous, at)
             last = max(last, due)
             event = {
                 "type": "utterance",
@@ -122,14 +127,24 @@ def schedule(
             value = _value(r.get(key))
             if value is not None:
                 end[key] = int(value) if key == "transfers" else value
-        out.append(Scheduled(max(last, base + (talk_end or 0.0)) + 0.001, end))
+        # the end follows the last turn (e-mail threads can span days: their recorded end is not replayed)
+        out.append(Scheduled(last + 0.001 if len(group) else base + min(talk_end or 0.0, 60.0), end))
     out.sort(key=lambda s: s.due)
     return out
 
 
-def load_schedule(folder: Path, *, every: float = 2.0, prefix: str = "", limit: int | None = None) -> list[Scheduled]:
+def load_schedule(
+    folder: Path, *, every: float = 2.0, prefix: str = "", limit: int | None = None, max_gap: float = 60.0
+) -> list[Scheduled]:
     """:func:`schedule` of a generated folder."""
-    return schedule(_read(folder, "interactions"), _read(folder, "utterances"), every=every, prefix=prefix, limit=limit)
+    return schedule(
+        _read(folder, "interactions"),
+        _read(folder, "utterances"),
+        every=every,
+        prefix=prefix,
+        limit=limit,
+        max_gap=max_gap,
+    )
 
 
 def stamped(items: list[Scheduled], start: datetime, speed: float) -> Iterator[tuple[float, dict[str, Any]]]:
