@@ -259,6 +259,10 @@ class Processor:
         )
         return set(frame["event_id"].astype(str))
 
+    def forget(self) -> None:
+        """Drop the in-memory conversation state (another process may have changed it)."""
+        self._cache.clear()
+
     def _remember(self, convs: dict[str, _Conv]) -> None:
         if not self.cache:
             return

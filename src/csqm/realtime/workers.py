@@ -202,6 +202,9 @@ class Worker:
         self.stats = WorkerStats()
         self.stopping = asyncio.Event()
         self.ownership = Ownership(processor.store, prefix, partitions)
+        # Only this worker writes the conversations of its partitions, so their state may stay in
+        # memory between batches; it is dropped whenever partitions change hands.
+        processor.cache = True
 
     async def _subscribe(self, js: JetStreamContext, p: int) -> Any:
         config = ConsumerConfig(
@@ -216,6 +219,8 @@ class Worker:
 
     async def _rebalance(self, js: JetStreamContext, subs: dict[int, Any]) -> None:
         gained, given = await asyncio.to_thread(self.ownership.rebalance)
+        if gained or given:
+            self.processor.forget()
         for p in given:
             with contextlib.suppress(Exception):
                 await subs.pop(p).unsubscribe()
