@@ -201,7 +201,8 @@ class Processor:
         self.lock_conversations = store.dialect == "postgres" if lock_conversations is None else lock_conversations
         self._threats = tuple(w.lower() for w in self.config.threat_words)
         # Conversation state kept in memory between batches: only when this process is the only
-        # writer (the embedded store); workers sharing PostgreSQL read it from the store every batch.
+        # writer of those conversations (the embedded store; a NATS worker for its own partitions,
+        # which turns it on and calls forget() when they change hands).
         self.cache = (not self.lock_conversations) if cache is None else cache
         self.cache_size = cache_size
         self._cache: OrderedDict[str, _Conv] = OrderedDict()
