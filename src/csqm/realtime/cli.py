@@ -87,9 +87,10 @@ def serve(
 @click.option("--idle-exit", type=click.FloatRange(0.1), help="Stop after this many seconds without events.")
 @pass_app
 def worker(app_ctx: AppContext, url: str, prefix: str, batch: int, ack_wait: float, idle_exit: float | None) -> None:
-    """Process events from NATS JetStream (durable consumer <prefix>_workers, explicit acks) until
-    SIGTERM. Run several on a PostgreSQL store (CSQM_STORE_URL) to share the load; with the embedded
-    DuckDB store run only one."""
+    """Process events from NATS JetStream until SIGTERM: one durable consumer per partition
+    (<prefix>_p0 …, explicit acks after the commit), the partitions shared out over the live
+    workers. Run several on a PostgreSQL store (CSQM_STORE_URL) to share the load; with the embedded
+    DuckDB store run only one. See docs/realtime.md."""
     from csqm.realtime.engine import Processor
     from csqm.realtime.workers import Worker
 
