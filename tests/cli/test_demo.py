@@ -44,6 +44,19 @@ def test_demo_reports_what_it_loaded(demo_dir: Path) -> None:
         assert store.count("quarantine") == 0
 
 
+def test_demo_runs_a_test_call_quarter_and_the_improvement_loop(demo_dir: Path) -> None:
+    out = " ".join((demo_dir / "stdout.txt").read_text(encoding="utf-8").split())
+    assert re.search(r"Plan demo-\S+: (\d+) tasks scheduled; ([1-9]\d*) run by the robot tester", out), out[-3000:]
+    assert re.search(r"Action A\d+: .+ Verification: (improved|no_change|worse) —", out), out[-3000:]
+    with open_store(settings=Settings(data_dir=demo_dir / "data", secret="demo-secret-0123456789")) as store:
+        tasks = store.count("testcall_tasks")
+        robot = store.scalar("SELECT count(*) FROM testcall_results WHERE recorded_by = 'robot'")
+        assert tasks > 0 and store.count("testcall_results") == tasks
+        assert robot is not None and int(robot) > 0
+        assert store.count("improvement_actions") >= 1
+        assert store.count("improvement_verifications") >= 1
+
+
 def _raw_identifiers(folder: Path) -> set[str]:
     values: set[str] = set()
     for _, path in canonical_files(folder):

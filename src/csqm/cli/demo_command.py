@@ -11,7 +11,7 @@ import click
 
 from csqm.cli.context import AppContext, pass_app
 from csqm.cli.data_commands import summary_table
-from csqm.cli.demo_report import inspection_section, serve_console
+from csqm.cli.demo_report import improvement_section, inspection_section, serve_console, testcall_section
 from csqm.cli.progress import console, new_progress, stage_bars
 from csqm.ingest import canonical_files, ingest_file
 from csqm.metrics import kpi_summary
@@ -73,9 +73,13 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str, serve: bool |
     inspection_section(store)
     console.rule("5. KPIs against targets (指标与目标)")
     console.print(kpi_summary_table(kpi_summary(store, lang=lang)))
+    console.rule("6. Test calls (拨测)")
+    testcall_section(store, seed=seed)
+    console.rule("7. Improvement loop (闭环)")
+    improvement_section(store)
     console.print(f"Store: {store.url}")
     if serve if serve is not None else sys.stdout.isatty():
-        console.rule("6. The console (控制台)")
+        console.rule("8. The console (控制台)")
         serve_console(app.settings, store, host=host, port=port)
     else:
         console.print("Serve the console on this data with `csqm serve` (or run `csqm demo --serve`).")

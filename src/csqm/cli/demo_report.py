@@ -41,6 +41,26 @@ def inspection_section(store: Store) -> None:
     console.print(table)
 
 
+def testcall_section(store: Store, *, seed: int) -> None:
+    """A quarter's test-call plan, scheduled and executed (chat tasks by the robot against the FAQ bot)."""
+    from csqm.testcalls import demo_programme
+
+    counts = demo_programme(store, seed=seed)
+    console.print(
+        f"Plan {counts['plan_id']}: {counts['tasks']} tasks scheduled; {counts['robot']} run by the robot tester "
+        f"against the FAQ bot, {counts['human']} recorded by testers; {counts['published']} results published."
+    )
+    console.print("Report: `csqm testcalls report`; console: /testcalls.")
+
+
+def improvement_section(store: Store) -> None:
+    """Findings from inspection, KPIs and test calls; one action and one training, verified by their metrics."""
+    from csqm.improvement import demo_loop
+
+    for line in demo_loop(store).summary():
+        console.print(line)
+
+
 def serve_console(settings: Settings, store: Store, *, host: str, port: int) -> None:
     """Serve the console on the demo store until Ctrl-C, after printing its address and a login.
 

@@ -230,10 +230,10 @@ def detect_kpi_targets(store: Store, start: date, end: date, cat: Catalogue, cfg
                     team_id=where if level == "team" else None,
                     agent_id=where if level == "agent" else None,
                     metric=metric.id,
-                    title=f"{label} {where}: {metric.name.en} {value:.4g}{unit} misses its target {target:g}",
+                    title=f"{label} {where}: {metric.name.en} {value:.4g}{unit} misses its target {target:g}{unit}",
                     evidence=(
                         f"{metric.id} = {value:.4g}{unit} over {start}..{end} ({rec['sample_size']} cases); target "
-                        f"{target:g}, warning {float(rec['warning']):g}, {metric.direction} is better."
+                        f"{target:g}{unit}, warning {float(rec['warning']):g}{unit}, {metric.direction} is better."
                     ),
                     value=value,
                     reference=target,
