@@ -83,3 +83,25 @@ def test_an_unknown_zone_is_a_clear_error(loaded: Store) -> None:
 
     with pytest.raises(MetricQueryError, match="Unknown time zone 'Mars/Olympus'"):
         compute_metrics(loaded, ["answer_rate"], timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (None, date(9999, 12, 31), "end date 9999-12-31 is outside 1900-01-01 … 9998-12-31"),
+        (date(1, 1, 1), None, "start date 0001-01-01 is outside"),
+        (date(2026, 2, 2), date(2026, 1, 1), "end date 2026-01-01 is before the start date 2026-02-02"),
+    ],
+)
+def test_dates_the_calendar_cannot_take_are_clear_errors(
+    loaded: Store, start: date | None, end: date | None, message: str
+) -> None:
+    from csqm.metrics import MetricQueryError
+
+    with pytest.raises(MetricQueryError, match=message):
+        compute_metrics(loaded, ["answer_rate"], start=start, end=end, grain="day")
+
+
+def test_the_last_representable_day_still_answers(loaded: Store) -> None:
+    frame = compute_metrics(loaded, ["answer_rate"], start=date(2026, 1, 1), end=date(9998, 12, 31))
+    assert len(frame) == 1

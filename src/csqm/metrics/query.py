@@ -53,6 +53,7 @@ def compute_metrics(
     cat = catalogue or load_catalogue(user_dir_from_env())
     zone = _zone(timezone or cat.reporting_timezone)
     filters = _filters(where)
+    _check_dates(start, end)
     request = Request(tuple(by), grain, Window.inclusive(zone, start, end), filters)
     ids, skipped = _choose(cat, metrics, request)
     versions: History = {}
@@ -149,3 +150,15 @@ def _as_of(cat: Catalogue, versions: History, involved: list[str], day: date | N
         if version is not None:
             swapped[metric_id] = version.metric
     return cat.replace(swapped) if swapped else cat
+
+
+#: The calendar the reporting-zone arithmetic can handle (a day either side stays representable).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            raise MetricQueryError(f"The {name} date {day} is outside {FIRST_DATE} … {LAST_DATE}.")
+    if start is not None and end is not None and end < start:
+        raise MetricQueryError(f"The end date {end} is before the start date {start}.")

@@ -150,9 +150,11 @@ def nav_items(user: Principal | None) -> list[tuple[str, str]]:
         items.append(("nav.review", "/review"))
     if role in SERVICE_ROLES:
         items.append(("nav.catalogue", "/catalogue/metrics"))
-    if role in ("admin", "quality_manager", "test_call_manager", "tester"):
+    if role in ("admin", "quality_manager", "auditor", "test_call_manager", "tester"):
         items.append(("nav.testcalls", "/testcalls"))
-    if role in ("admin", "quality_manager", "team_lead"):
+    elif role in ("team_lead", "agent"):
+        items.append(("nav.testcalls", "/testcalls/report"))  # published results within their scope
+    if role in ("admin", "quality_manager", "team_lead", "auditor", "test_call_manager"):
         items.append(("nav.improvement", "/improvement"))
     if role in ("admin", "quality_manager", "team_lead"):
         items.append(("nav.realtime", "/realtime"))
