@@ -217,3 +217,23 @@ def test_history_targets_and_changed_definitions(seeded: Store) -> None:
     full = both(seeded, ["answer_rate"], **kwargs, **RANGE)
     assert full.attrs["rollup"] == ["answer_rate"]
     pd.testing.assert_frame_equal(full, partly)
+
+
+def test_failed_refresh_keeps_the_previous_rollup(seeded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from csqm.metrics.rollup import build
+
+    rollup.refresh(seeded, default_catalogue())
+    before = rollup.built_state(seeded)
+
+    def broken(store: Store, columns: list[str]) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build, "_build_team_level", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        rollup.refresh(seeded, default_catalogue())
+    assert rollup.built_state(seeded) == before
+    frame = both(seeded, ["answer_rate"], by=["team"], **RANGE)
+    assert frame.attrs["rollup"] == ["answer_rate"]
+    assert _by(frame, "team") == {"T1": 75.0, "T2": 50.0}
+    monkeypatch.undo()
+    assert rollup.refresh(seeded, default_catalogue()).rows > 0  # the leftover half-built table is no obstacle
