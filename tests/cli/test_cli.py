@@ -72,3 +72,10 @@ def test_ingest_json_summary_and_status(tmp_path: Path) -> None:
     assert (summary["inserted"], summary["rejected"]) == (1, 1)
     status = _run(tmp_path, "status")
     assert status.returncode == 0 and "agents" in status.stderr + status.stdout
+
+
+def test_demo_replay_needs_the_console(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--replay", "10", "--no-serve"])
+    assert result.exit_code == 2
+    assert "--replay streams to the console" in result.output
+    assert not (tmp_path / "demo-input").exists()  # refused before generating anything

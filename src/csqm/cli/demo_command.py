@@ -29,11 +29,31 @@ from csqm.metrics.cli import kpi_summary_table
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the console listens on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Console port.")
+@click.option(
+    "--replay",
+    "replay_speed",
+    type=click.FloatRange(0.01),
+    default=None,
+    help="While serving, stream the demo conversations live at this speed (10 = ten times faster) so the "
+    "live board and escalations can be watched.",
+)
 @pass_app
-def demo(app: AppContext, interactions: int, seed: int, lang: str, serve: bool | None, host: str, port: int) -> None:
+def demo(
+    app: AppContext,
+    interactions: int,
+    seed: int,
+    lang: str,
+    serve: bool | None,
+    host: str,
+    port: int,
+    replay_speed: float | None,
+) -> None:
     """Generate a demo dataset, ingest it into the embedded store, show what was loaded, then serve the
     console on it (Ctrl-C stops; ``--no-serve`` for scripts)."""
     from csqm.generate import generate
+
+    if replay_speed is not None and serve is False:
+        raise click.UsageError("--replay streams to the console, so it cannot be combined with --no-serve.")
 
     settings = app.settings
     out = Path(settings.data_dir) / "demo-input"
@@ -78,8 +98,9 @@ def demo(app: AppContext, interactions: int, seed: int, lang: str, serve: bool |
     console.rule("7. Improvement loop (闭环)")
     improvement_section(store)
     console.print(f"Store: {store.url}")
-    if serve if serve is not None else sys.stdout.isatty():
+    if replay_speed is not None or (serve if serve is not None else sys.stdout.isatty()):
         console.rule("8. The console (控制台)")
-        serve_console(app.settings, store, host=host, port=port)
+        replay_from = out if replay_speed is not None else None
+        serve_console(app.settings, store, host=host, port=port, replay_from=replay_from, speed=replay_speed or 1.0)
     else:
         console.print("Serve the console on this data with `csqm serve` (or run `csqm demo --serve`).")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
 from rich.table import Table
 
 from csqm.cli.progress import console, cumulative_bar
@@ -61,7 +66,9 @@ def improvement_section(store: Store) -> None:
         console.print(line)
 
 
-def serve_console(settings: Settings, store: Store, *, host: str, port: int) -> None:
+def serve_console(
+    settings: Settings, store: Store, *, host: str, port: int, replay_from: Path | None = None, speed: float = 10.0
+) -> None:
     """Serve the console on the demo store until Ctrl-C, after printing its address and a login.
 
     The login is the first admin when the store has no user yet, otherwise the ``demo`` admin, whose
@@ -78,5 +85,30 @@ def serve_console(settings: Settings, store: Store, *, host: str, port: int) -> 
     app = create_app(settings, store=store)
     console.print(f"Console: [bold]http://{host}:{port}/[/bold]  (API: http://{host}:{port}/api/v1/docs)")
     console.print(f"Login:   [bold]{username}[/bold] / [bold]{password}[/bold]  (shown only now)")
+    if replay_from is not None:
+        from csqm.web.auth import issue_token
+
+        token = issue_token(store, username=username, label="demo replay")
+        url = f"http://{host}:{port}/api/v1/events"
+        threading.Thread(target=_replay, args=(replay_from, url, token, speed), daemon=True).start()
+        console.print(f"Replaying the demo conversations live at {speed:g}× speed: watch /realtime (实时看板).")
     console.print("Press Ctrl-C to stop.")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _replay(folder: Path, url: str, token: str, speed: float) -> None:
+    """Stream ``folder``'s conversations to the console's event endpoint once it answers."""
+    from csqm.realtime.replay import http_sender, load_schedule, replay
+
+    health = url.replace("/api/v1/events", "/api/v1/openapi.json")
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(health, timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    items = load_schedule(folder, prefix=f"LIVE{int(time.time())}-")
+    summary = replay(items, http_sender(url, token), speed=speed)
+    console.print(
+        f"Replay finished: {summary.accepted:,} events accepted, {summary.alerts:,} alerts, {summary.errors} errors."
+    )
