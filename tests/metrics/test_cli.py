@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
@@ -141,3 +142,19 @@ def test_kpi_summary_for_the_demo(data_dir: Path) -> None:
     console.print(kpi_summary_table(summary))
     text = console.export_text()
     assert "Average handle time" in text and "200.0 s" in text and "no data" in text
+
+
+def test_refresh_rollup_builds_what_the_console_reads(data_dir: Path) -> None:
+    from csqm.metrics import rollup
+
+    result = run("--refresh-rollup")
+    assert result.exit_code == 0, result.output
+    assert "KPI rollup rebuilt" in result.output
+    with open_store(settings=Settings.from_env()) as store:
+        assert rollup.built_state(store) is not None
+        assert rollup.ensure_built(store) is None  # fresh: nothing to do
+        frame = rollup.compute_metrics(store, ["answer_rate"], by=["team"])
+        assert frame.attrs["rollup"] == ["answer_rate"]
+        # both T1 calls answered; T2 has only a chat, which the (phone) answer rate does not count
+        values = dict(zip(frame["team"], frame["value"], strict=True))
+        assert values["T1"] == 100.0 and pd.isna(values["T2"])

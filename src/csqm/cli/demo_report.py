@@ -76,11 +76,13 @@ def serve_console(
     """
     import uvicorn
 
+    from csqm.metrics import rollup
     from csqm.web import create_app
     from csqm.web.auth import demo_login
     from csqm.web.tables import ensure_tables
 
     ensure_tables(store)
+    rollup.ensure_built(store)
     username, password = demo_login(store)
     app = create_app(settings, store=store)
     console.print(f"Console: [bold]http://{host}:{port}/[/bold]  (API: http://{host}:{port}/api/v1/docs)")

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from csqm.cli.context import AppContext, pass_app
 from csqm.errors import ConfigError
+from csqm.metrics import rollup
 from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
 from csqm.metrics.describe import formula
 from csqm.metrics.engines import GRAINS
@@ -51,6 +52,11 @@ def _dims(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tu
 @click.option("--list", "show_list", is_flag=True, help="Show the catalogue with definitions and targets.")
 @click.option("--history", "show_history", is_flag=True, help="Show every recorded version of the metrics (M7).")
 @click.option("--check", is_flag=True, help="Validate the catalogue (with your overrides) and exit.")
+@click.option(
+    "--refresh-rollup",
+    is_flag=True,
+    help="Rebuild the pre-aggregated daily KPI rollup the console reads (docs/rollups.md) and exit.",
+)
 @click.option("--by", callback=_dims, help=f"Break down by dimensions, comma-separated: {', '.join(DIMENSIONS)}.")
 @click.option("--grain", type=click.Choice(GRAINS), help="Time grain, in the reporting zone (weeks start Monday).")
 @click.option("--from", "start", callback=_date, help="First local date, e.g. 2026-01-01.")
@@ -73,6 +79,7 @@ def metrics(
     show_list: bool,
     show_history: bool,
     check: bool,
+    refresh_rollup: bool,
     by: tuple[str, ...],
     grain: str | None,
     start: date | None,
@@ -103,6 +110,13 @@ def metrics(
     if store.dialect == "duckdb":
         # DuckDB draws a progress bar on stdout for long queries, which would corrupt CSV/JSON output.
         store.execute("SET enable_progress_bar = false")
+    if refresh_rollup:
+        summary = rollup.refresh(store, catalogue)
+        click.echo(
+            f"KPI rollup rebuilt: {summary.rows:,} rows, {summary.measures} measures from {summary.sources} sources "
+            f"in {summary.seconds:.1f} s."
+        )
+        return
     if show_history:
         _emit(history_frame(store, selected or None), fmt, output, title="Metric history")
         return

@@ -21,9 +21,13 @@ def serve(app_ctx: AppContext, host: str, port: int) -> None:
     """
     import uvicorn
 
+    from csqm.metrics import rollup
     from csqm.web.app import create_app
 
     app = create_app(app_ctx.settings)
+    built = rollup.ensure_built(app.state.csqm.store)
+    if built is not None:
+        click.echo(f"Built the KPI rollup ({built.rows:,} rows) in {built.seconds:.1f} s.")
     click.echo(f"CSQM console on http://{host}:{port}/ and API on http://{host}:{port}/api/v1")
     uvicorn.run(app, host=host, port=port, log_level="info")
 

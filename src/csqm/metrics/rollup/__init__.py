@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from csqm.metrics.rollup.answer import RollupState, built_state, compute_metrics, current_state, enabled
 from csqm.metrics.rollup.build import RefreshSummary, refresh
-from csqm.metrics.rollup.hooks import after_change
+from csqm.metrics.rollup.hooks import after_change, ensure_built
 from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "compute_metrics",
     "current_state",
     "enabled",
+    "ensure_built",
     "refresh",
 ]

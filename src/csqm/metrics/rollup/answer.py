@@ -30,7 +30,7 @@ from csqm.metrics.compiler import OUTPUTS, Compiled, compile_metrics, with_input
 from csqm.metrics.engines import Engine, Params, engine_for
 from csqm.metrics.filters import Filter
 from csqm.metrics.measures import MeasureSpec
-from csqm.metrics.query import _choose, _filters, _segments, _zone
+from csqm.metrics.query import _check_dates, _choose, _filters, _segments, _zone
 from csqm.metrics.request import Request
 from csqm.metrics.results import History, empty_result, ordered
 from csqm.metrics.rollup.longform import long_format
@@ -138,7 +138,9 @@ def compute_metrics(
     """
     cat = catalogue or load_catalogue(user_dir_from_env())
     zone = _zone(timezone or cat.reporting_timezone)
-    request = Request(tuple(by), grain, Window.inclusive(zone, start, end), _filters(where))
+    filters = _filters(where)
+    _check_dates(start, end)
+    request = Request(tuple(by), grain, Window.inclusive(zone, start, end), filters)
     ids, skipped = _choose(cat, metrics, request)
     versions: History = {}
     if record_history:
