@@ -154,14 +154,3 @@ def test_live_queues_and_board_page(rt: Api, settings: Settings) -> None:
     }
     lead = rt.client.get("/api/v1/queues/live", headers=hdr(rt, "team_lead")).json()
     assert [(k["level"], k["key"]) for k in lead["kpis"]] == [("team", "T1")]
-
-
-def test_board_page() -> None:
-    from fastapi import FastAPI
-
-    from csqm.realtime.pages import router
-
-    app = FastAPI()
-    app.include_router(router)
-    page = TestClient(app).get("/realtime/board")
-    assert page.status_code == 200 and "EventSource" in page.text and "/alerts/stream?token=" in page.text

@@ -54,15 +54,13 @@ def serve(
     app_ctx: AppContext, host: str, port: int, webhook_url: str | None, webhook_secret: str | None, interval: float
 ) -> None:
     """Serve the API with the real-time ingress (POST /api/v1/events, WS /api/v1/events/ws), the live
-    board (/realtime/board), the SLA and queue timers and the webhook sender, until Ctrl-C."""
+    board (/realtime in the console), the SLA and queue timers and the webhook sender, until Ctrl-C."""
     import uvicorn
 
-    from csqm.realtime.pages import router as pages
     from csqm.realtime.runtime import Runtime
     from csqm.web.app import create_app
 
     app = create_app(app_ctx.settings)
-    app.include_router(pages)
     state = app.state.csqm
     runtime = Runtime(
         state,
@@ -72,7 +70,7 @@ def serve(
     )
     app.state.csqm_realtime = runtime
     runtime.start()
-    click.echo(f"CSQM real time on http://{host}:{port}: POST /api/v1/events, live board /realtime/board")
+    click.echo(f"CSQM real time on http://{host}:{port}: POST /api/v1/events, live board /realtime")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

@@ -1,83 +1,128 @@
-"""Console pages of this capability, mounted by the console's page router.
+"""Console pages of this capability, mounted by the console's page router under ``/realtime``.
 
-``GET /realtime/board``: the live board. Alerts arrive over server-sent events
-(``/api/v1/alerts/stream``), can be acknowledged in place, and the live queue KPIs
-(``/api/v1/queues/live``) refresh every five seconds. The page itself holds no data: it reads the
-API with the token given as ``?token=`` (kept in the browser's session storage) or the console's.
+- ``GET /realtime``: the live board (admins, quality managers, team leads; a team lead sees only their
+  team's alerts and queue KPIs). It is rendered on the console's base template with the recent alerts
+  and the live queue KPIs, then kept up to date in the browser:
+- ``GET /realtime/stream``: server-sent events of new alerts in the user's scope (session cookie);
+- ``GET /realtime/kpis``: the live queue KPIs as JSON (refreshed every five seconds);
+- ``POST /realtime/alerts/{alert_id}/ack``: acknowledge an alert (CSRF header ``X-CSRF-Token``).
+
+They call the same scoped functions as the API routes (:mod:`csqm.realtime.api`).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from csqm.realtime.alerts import Alert, acknowledge, list_alerts
+from csqm.realtime.kpis import LiveKpi, live_kpis
+from csqm.realtime.runtime import Runtime, runtime_of
+from csqm.web.auth import Principal, record_audit
+from csqm.web.console import SESSION_COOKIE, CsrfDep, LoginRequiredError, PageUserDep, render, require_roles
+from csqm.web.deps import AppState, StateDep, StoreDep
+from csqm.web.scope import condition
+from csqm.web.sessions import session_for
 
 router = APIRouter()
 
-_PAGE = """<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>实时监控 Live board · CSQM</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:1.5rem;color:#1d2430}
-h1{font-size:1.3rem}h2{font-size:1.05rem;margin-top:1.5rem}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.35rem .5rem;text-align:left}
-.critical{background:#fde8e8}.warning{background:#fff6dc}.acked{opacity:.55}
-.bad{color:#b42318;font-weight:600}#status{font-size:.85rem;color:#667}
-button{cursor:pointer}
-</style></head><body>
-<h1>实时监控 Live board</h1><div id="status">connecting…</div>
-<h2>队列实时指标 Live queue KPIs (last 15 min)</h2>
-<table><thead><tr><th>level</th><th>queue / team</th><th>offered</th><th>answered</th><th>abandoned</th>
-<th>waiting</th><th>服务水平 SL %</th><th>30 s 接通 %</th><th>放弃率 %</th></tr></thead>
-<tbody id="kpis"></tbody></table>
-<h2>预警 Alerts</h2>
-<table><thead><tr><th>time (UTC)</th><th>kind</th><th>subject</th><th>message</th><th>evidence</th><th></th></tr>
-</thead><tbody id="alerts"></tbody></table>
-<script>
-const params = new URLSearchParams(location.search);
-if (params.get("token")) sessionStorage.setItem("csqm_token", params.get("token"));
-const token = sessionStorage.getItem("csqm_token") || "";
-const auth = {headers: {"Authorization": "Bearer " + token}};
-const api = "/api/v1";
-function cell(row, text, cls) { const td = document.createElement("td"); td.textContent = text ?? "";
-  if (cls) td.className = cls; row.appendChild(td); return td; }
-function fmt(v) { return v === null || v === undefined ? "–" : Number(v).toFixed(1); }
-async function kpis() {
-  const r = await fetch(api + "/queues/live", auth); if (!r.ok) return;
-  const body = await r.json(); const tb = document.getElementById("kpis"); tb.replaceChildren();
-  for (const k of body.kpis) { const tr = document.createElement("tr");
-    for (const v of [k.level, k.key, k.offered, k.answered, k.abandoned, k.waiting]) cell(tr, v);
-    cell(tr, fmt(k.service_level)); cell(tr, fmt(k.answered_30s)); cell(tr, fmt(k.abandon_rate)); tb.appendChild(tr); }
-}
-async function ack(id, tr, btn) {
-  const r = await fetch(api + "/alerts/" + encodeURIComponent(id) + "/ack", {method: "POST", ...auth});
-  if (r.ok) { tr.classList.add("acked"); btn.remove(); }
-}
-const shown = new Set();
-function show(a) {
-  if (shown.has(a.alert_id)) return; shown.add(a.alert_id);
-  const tr = document.createElement("tr"); tr.className = a.severity + (a.acknowledged_at ? " acked" : "");
-  cell(tr, (a.created_at || "").replace("T", " ").slice(0, 19)); cell(tr, a.kind); cell(tr, a.subject_id);
-  cell(tr, a.message); cell(tr, a.evidence);
-  const td = cell(tr, "");
-  if (!a.acknowledged_at) { const b = document.createElement("button"); b.textContent = "确认 Ack";
-    b.onclick = () => ack(a.alert_id, tr, b); td.appendChild(b); }
-  const tb = document.getElementById("alerts"); tb.insertBefore(tr, tb.firstChild);
-}
-async function start() {
-  const r = await fetch(api + "/alerts?limit=50", auth);
-  if (r.ok) { (await r.json()).alerts.reverse().forEach(show); }
-  const es = new EventSource(api + "/alerts/stream?token=" + encodeURIComponent(token));
-  const st = document.getElementById("status");
-  es.addEventListener("alert", e => show(JSON.parse(e.data)));
-  es.onopen = () => { st.textContent = "live"; }; es.onerror = () => { st.textContent = "reconnecting…"; };
-  kpis(); setInterval(kpis, 5000);
-}
-start();
-</script></body></html>
-"""
+#: Roles that open the live board.
+BOARD_ROLES = ("admin", "quality_manager", "team_lead")
 
 
-@router.get("/realtime/board", response_class=HTMLResponse, include_in_schema=False)
-def live_board() -> HTMLResponse:
-    """The live board page."""
-    return HTMLResponse(_PAGE)
+def _runtime(request: Request, state: AppState) -> Runtime:
+    return runtime_of(state, request.app.state)
+
+
+def _kpis(store: Any, user: Principal, runtime: Runtime, state: AppState) -> tuple[datetime, list[LiveKpi]]:
+    now = runtime.clock()
+    kpis = live_kpis(store, now=now, config=runtime.config, catalogue=state.catalogue)
+    if user.role == "team_lead":
+        kpis = [k for k in kpis if k.level == "team" and k.key == user.team_id]
+    return now, kpis
+
+
+def visible(principal: Principal, alert: Alert) -> bool:
+    """Whether ``alert`` is in the principal's scope (the same rule as the alert log's SQL)."""
+    sql, _ = condition(principal, team_col="t", agent_col="a")
+    if sql == "1 = 1":
+        return True
+    if principal.role == "team_lead":
+        return alert.team_id is not None and alert.team_id == principal.team_id
+    if principal.role == "agent":
+        return alert.agent_id is not None and alert.agent_id == principal.agent_id
+    return False
+
+
+@router.get("", response_class=HTMLResponse)
+def board_page(request: Request, user: PageUserDep, state: StateDep, store: StoreDep) -> HTMLResponse:
+    """The live board: recent alerts (acknowledge in place) and live queue KPIs."""
+    require_roles(user, *BOARD_ROLES)
+    runtime = _runtime(request, state)
+    alerts = list_alerts(store, principal=user, limit=50)
+    now, kpis = _kpis(store, user, runtime, state)
+    context = {
+        "alerts": [a.as_dict() for a in alerts],
+        "kpis": [k.as_dict() for k in kpis],
+        "as_of": now.isoformat(timespec="seconds") + "Z",
+        "window_minutes": runtime.config.kpi.window_seconds // 60,
+        "cursor": runtime.board.last,
+    }
+    return render(request, "realtime/board.html", context)
+
+
+@router.get("/kpis")
+def kpis_json(request: Request, user: PageUserDep, state: StateDep, store: StoreDep) -> dict[str, Any]:
+    """The live queue KPIs in the user's scope, for the board's refresh."""
+    require_roles(user, *BOARD_ROLES)
+    now, kpis = _kpis(store, user, _runtime(request, state), state)
+    return {"as_of": now.isoformat(timespec="seconds") + "Z", "kpis": [k.as_dict() for k in kpis]}
+
+
+@router.post("/alerts/{alert_id}/ack", dependencies=[CsrfDep])
+def ack(request: Request, user: PageUserDep, state: StateDep, store: StoreDep, alert_id: str) -> dict[str, Any]:
+    """Acknowledge an alert in the user's scope (404 outside it)."""
+    require_roles(user, *BOARD_ROLES)
+    alert = acknowledge(store, principal=user, alert=alert_id, now=_runtime(request, state).clock())
+    record_audit(store, username=user.username, action="alert_ack", outcome="allowed", target=alert_id)
+    return alert.as_dict()
+
+
+@router.get("/stream")
+async def stream(request: Request, after: Annotated[int, Query(ge=0)] = 0, once: bool = False) -> StreamingResponse:
+    """``text/event-stream`` of new alerts in the user's scope (``after``: the board number last seen;
+    ``once``: send what is there and stop, for tests). The store lock is held only to check the session."""
+    state: AppState = request.app.state.csqm
+    cookie = request.cookies.get(SESSION_COOKIE)
+
+    def setup() -> tuple[Principal | None, Runtime]:
+        with state.lock:
+            session = session_for(state.store, cookie=cookie) if cookie else None
+            return (session.principal if session else None), runtime_of(state, request.app.state)
+
+    principal, runtime = await to_thread.run_sync(setup)
+    if principal is None:
+        raise LoginRequiredError("Please log in.")
+    require_roles(principal, *BOARD_ROLES)
+
+    async def events() -> AsyncIterator[str]:
+        cursor = after
+        yield ": connected\n\n"
+        while True:
+            for number, alert in runtime.board.since(cursor):
+                cursor = number
+                if visible(principal, alert):
+                    data = json.dumps(alert.as_dict(), ensure_ascii=False)
+                    yield f"id: {number}\nevent: alert\ndata: {data}\n\n"
+            if once or await request.is_disconnected():
+                return
+            await asyncio.sleep(0.2)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -59,9 +59,29 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            opened.close()
+        # The real-time background step (timers, webhook sender, inspection of ended conversations)
+        # runs while the app serves: always when the app opened its own store (`csqm serve`,
+        # `csqm realtime serve`), and when a caller passing its store sets
+        # `app.state.csqm_realtime_autostart = True` (tests passing a store keep it off: fast, no
+        # wall-clock timers). A store that cannot hold the real-time tables serves without it.
+        runtime = None
+        if owned or getattr(app.state, "csqm_realtime_autostart", False):
+            from csqm.realtime.runtime import runtime_of
+
+            try:
+                with state.lock:
+                    runtime = runtime_of(state, app.state)
+                runtime.start()
+            except Exception:
+                log.exception("the real-time background step could not start; serving without it")
+                runtime = None
+        try:
+            yield
+        finally:
+            if runtime is not None:
+                runtime.stop()
+            if owned:
+                opened.close()
 
     app = FastAPI(
         title="CSQM API",
