@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from csqm.realtime.tables import ensure_tables
 from csqm.settings import Settings
