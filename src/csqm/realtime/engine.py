@@ -19,6 +19,7 @@ and a worker killed mid-batch loses nothing (its transaction rolls back and the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -52,7 +53,7 @@ from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
 from csqm.settings import Settings
 from csqm.store import Store
-from csqm.store.ddl import create_table
+from csqm.store.ddl import create_table, quote
 from csqm.store.schema import TABLES, Table
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,6 @@ _CONV_TYPES: dict[str, pa.DataType] = {
 }
 _UPDATABLE = tuple(c for c in _CONV_COLS if c not in ("interaction_id", "offered_at"))
 _INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
-_UPDATES = Table(
-    "_csqm_realtime_updates",
-    "Changed interaction rows of the current batch.",
-    tuple(_INTERACTIONS.column(c) for c in (*_CONV_COLS, "abandoned")),
-    key=(),
-)
 
 
 @dataclass
@@ -209,7 +204,7 @@ class Processor:
         #: Inspect ended conversations inside the batch's transaction (True), or queue them for
         #: :meth:`inspect_pending` (the server's background thread), which keeps requests short.
         self.inline_inspection = True
-        self._temp_ready = False
+        self._stages: set[str] = set()  # temporary staging tables made on this connection (PostgreSQL)
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
@@ -238,7 +233,7 @@ class Processor:
                     convs = self._apply(fresh, received, out)
                 except BaseException:
                     self._cache.clear()  # the transaction rolls back: forget what it changed
-                    self._temp_ready = False  # a temporary table made in it is gone too
+                    self._stages.clear()  # a temporary table made in it is gone too
                     raise
             self._remember(convs)
         self._notify(out.alerts)
@@ -254,11 +249,62 @@ class Processor:
             [sorted(set(subjects))],
         )
 
-    def _known_ids(self, ids: list[str]) -> set[str]:
-        frame = self.store.query(
-            f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "event_id" IN ({_marks(ids)})', ids
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a small query as tuples (the embedded store skips the pandas frame)."""
+        if self.store.dialect == "duckdb":
+            con = self.store.con  # type: ignore[attr-defined]
+            return [tuple(r) for r in con.execute(sql, list(params)).fetchall()]
+        frame = self.store.query(sql, params)
+        return [tuple(_clean(v) for v in r) for r in frame.itertuples(index=False, name=None)]
+
+    def _upsert(
+        self,
+        table: Table,
+        data: pa.Table,
+        *,
+        update: Sequence[str],
+        coalesce: bool = False,
+        returning: bool = False,
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``data`` into ``table``, updating ``update`` columns of rows whose key exists, in one
+        statement (``coalesce``: keep the stored value where the new one is NULL); with ``returning``,
+        the resulting rows (columns of ``data``)."""
+        name = quote(table.name)
+        cols = ", ".join(quote(c) for c in data.column_names)
+        keys = ", ".join(quote(k) for k in table.key)
+        sets = ", ".join(
+            f"{quote(c)} = COALESCE(excluded.{quote(c)}, {name}.{quote(c)})"
+            if coalesce
+            else f"{quote(c)} = excluded.{quote(c)}"
+            for c in update
         )
-        return set(frame["event_id"].astype(str))
+        tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" + (f" RETURNING {cols}" if returning else "")
+        if self.store.dialect == "duckdb":
+            con = self.store.con  # type: ignore[attr-defined]
+            view = "_csqm_rt_upsert"
+            con.register(view, data)
+            try:
+                cursor = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}{tail}")
+                return [tuple(r) for r in cursor.fetchall()] if returning else []
+            finally:
+                with contextlib.suppress(Exception):
+                    con.unregister(view)
+        stage = f"_csqm_rt_stage_{table.name}"
+        if stage not in self._stages:
+            stage_decl = Table(stage, "staging", tuple(table.column(c) for c in data.column_names), key=())
+            self.store.execute(create_table(stage_decl, self.store.dialect, temporary=True))
+            self._stages.add(stage)
+        self.store.execute(f"DELETE FROM {quote(stage)}")
+        self.store.load_arrow(stage, data)
+        sql = f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {quote(stage)}{tail}"
+        if not returning:
+            self.store.execute(sql)
+            return []
+        return self._rows(sql, [])
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        rows = self._rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "event_id" IN ({_marks(ids)})', ids)
+        return {str(r[0]) for r in rows}
 
     def forget(self) -> None:
         """Drop the in-memory conversation state (another process may have changed it)."""
@@ -279,20 +325,17 @@ class Processor:
         conv_ids = [c for c in wanted if c not in cached]
         if not conv_ids:
             return cached
-        cols = ", ".join(f'"{c}"' for c in _CONV_COLS)
-        rows = self.store.query(
-            f'SELECT {cols} FROM "interactions" WHERE "interaction_id" IN ({_marks(conv_ids)})', conv_ids
-        )
-        convs = {
-            str(r["interaction_id"]): _Conv({k: _clean(v) for k, v in r.items()}, new=False) for r in records(rows)
-        }
+        cols = ", ".join(f'"{c}"' for c in (*_CONV_COLS, "abandoned"))
+        rows = self._rows(f'SELECT {cols} FROM "interactions" WHERE "interaction_id" IN ({_marks(conv_ids)})', conv_ids)
+        names = (*_CONV_COLS, "abandoned")
+        convs = {str(r[0]): _Conv({k: _clean(v) for k, v in zip(names, r, strict=True)}, new=False) for r in rows}
         if convs:
             ids = list(convs)
-            seqs = self.store.query(
+            seqs = self._rows(
                 f'SELECT "interaction_id", "seq" FROM "utterances" WHERE "interaction_id" IN ({_marks(ids)})', ids
             )
-            for cid, seq in zip(seqs["interaction_id"].astype(str), seqs["seq"], strict=True):
-                convs[cid].seqs.add(int(seq))
+            for cid, seq in seqs:
+                convs[str(cid)].seqs.add(int(seq))
         return {**cached, **convs}
 
     def _apply(self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome) -> dict[str, _Conv]:
@@ -377,23 +420,21 @@ class Processor:
         self._mask_and_score(turns)
         self._write_conversations(convs, turns)
         self._write_events(accepted, received)
-        self._write_queue(queue_events)
+        contacts = self._write_queue(queue_events)
         out.accepted = len(accepted)
         alerts = self._turn_alerts(turns, received)
-        alerts += self._queue_alerts(queue_events, received)
+        alerts += self._queue_alerts(queue_events, contacts, received)
         todo = sorted(set(ended) | reinspect)
         if todo and self.inline_inspection:
             self._inspect(todo)
             out.inspected = todo
         elif todo:
-            self.store.execute(
-                f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({_marks(todo)})', todo
-            )
-            self.store.load_arrow(
-                REALTIME_PENDING.name,
+            self._upsert(
+                REALTIME_PENDING,
                 pa.table(
                     {"interaction_id": pa.array(todo, pa.string()), "queued_at": pa.array([received] * len(todo), _TS)}
                 ),
+                update=("queued_at",),
             )
             out.queued = todo
         out.alerts = store_alerts(
@@ -415,25 +456,11 @@ class Processor:
                 turn.polarity = round(float(score), 6)
 
     def _write_conversations(self, convs: dict[str, _Conv], turns: list[_Turn]) -> None:
-        new = [c.row for c in convs.values() if c.new]
-        if new:
-            data = {c: pa.array([r.get(c) for r in new], _CONV_TYPES[c]) for c in _CONV_COLS}
-            data["abandoned"] = pa.array([r.get("abandoned") for r in new], pa.bool_())
-            self.store.load_arrow("interactions", pa.table(data))
-        changed = [c.row for c in convs.values() if c.changed and not c.new]
-        if changed:
-            data = {c: pa.array([r.get(c) for r in changed], _CONV_TYPES[c]) for c in _CONV_COLS}
-            data["abandoned"] = pa.array([r.get("abandoned") for r in changed], pa.bool_())
-            if not self._temp_ready:
-                self.store.execute(create_table(_UPDATES, self.store.dialect, temporary=True))
-                self._temp_ready = True
-            self.store.execute(f'DELETE FROM "{_UPDATES.name}"')
-            self.store.load_arrow(_UPDATES.name, pa.table(data))
-            sets = ", ".join(f'"{c}" = u."{c}"' for c in (*_UPDATABLE, "abandoned"))
-            self.store.execute(
-                f'UPDATE "interactions" SET {sets} FROM "{_UPDATES.name}" AS u '
-                'WHERE "interactions"."interaction_id" = u."interaction_id"'
-            )
+        rows = [c.row for c in convs.values() if c.new or c.changed]
+        if rows:  # new and changed conversations in one statement
+            data = {c: pa.array([r.get(c) for r in rows], _CONV_TYPES[c]) for c in _CONV_COLS}
+            data["abandoned"] = pa.array([r.get("abandoned") for r in rows], pa.bool_())
+            self._upsert(_INTERACTIONS, pa.table(data), update=(*_UPDATABLE, "abandoned"))
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -604,59 +631,40 @@ class Processor:
         return ids
 
     # -- queues -----------------------------------------------------------------------------------
-    def _write_queue(self, events: list[tuple[QueueEvent, datetime]]) -> None:
+    def _write_queue(self, events: list[tuple[QueueEvent, datetime]]) -> dict[str, dict[str, Any]]:
+        """Merge the batch's queue events per contact and upsert them in one statement (a value the batch
+        does not set keeps the stored one); returns the resulting rows by contact id."""
         if not events:
-            return
-        ids = sorted({e.contact_id for e, _ in events})
-        frame = self.store.query(f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(ids)})', ids)
-        rows = {str(r["contact_id"]): {k: _clean(v) for k, v in r.items()} for r in records(frame)}
-        existing = set(rows)
+            return {}
+        column = {"queue_offered": "offered_at", "queue_answered": "answered_at", "queue_abandoned": "abandoned_at"}
+        cols = [c.name for c in REALTIME_QUEUE.columns]
+        rows: dict[str, dict[str, Any]] = {}
         for e, at in events:
-            row = rows.setdefault(
-                e.contact_id,
-                {
-                    "contact_id": e.contact_id,
-                    "queue": None,
-                    "team_id": None,
-                    "channel": None,
-                    "offered_at": None,
-                    "answered_at": None,
-                    "abandoned_at": None,
-                },
-            )
+            row = rows.setdefault(e.contact_id, {c: None for c in cols} | {"contact_id": e.contact_id})
             for key in ("queue", "team_id", "channel"):
                 if getattr(e, key) is not None:
                     row[key] = getattr(e, key)
-            column = {"queue_offered": "offered_at", "queue_answered": "answered_at", "queue_abandoned": "abandoned_at"}
             row[column[e.type]] = at
-        if existing:
-            keep = sorted(existing)
-            self.store.execute(f'DELETE FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(keep)})', keep)
-        cols = [c.name for c in REALTIME_QUEUE.columns]
         types = {c.name: (_TS if c.type == "timestamp" else pa.string()) for c in REALTIME_QUEUE.columns}
-        self.store.load_arrow(
-            REALTIME_QUEUE.name,
-            pa.table({c: pa.array([r.get(c) for r in rows.values()], types[c]) for c in cols}),
-        )
+        data = pa.table({c: pa.array([r.get(c) for r in rows.values()], types[c]) for c in cols})
+        stored = self._upsert(REALTIME_QUEUE, data, update=cols[1:], coalesce=True, returning=True)
+        return {str(r[0]): {c: _clean(v) for c, v in zip(cols, r, strict=True)} for r in stored}
 
-    def _queue_alerts(self, events: list[tuple[QueueEvent, datetime]], received: datetime) -> list[Alert]:
+    def _queue_alerts(
+        self, events: list[tuple[QueueEvent, datetime]], contacts: dict[str, dict[str, Any]], received: datetime
+    ) -> list[Alert]:
         """A contact answered after waiting longer than the threshold (still-waiting ones: :meth:`tick`).
         Checked on the offer too, in case the answer arrived first."""
         limit = self.config.sla.queue_wait_seconds
         by_id = {e.contact_id: e for e, _ in events if e.type in ("queue_offered", "queue_answered")}
-        if not by_id:
-            return []
-        ids = sorted(by_id)
-        frame = self.store.query(
-            f'SELECT * FROM "{REALTIME_QUEUE.name}" WHERE "contact_id" IN ({_marks(ids)}) '
-            'AND "offered_at" IS NOT NULL AND "answered_at" IS NOT NULL',
-            ids,
-        )
         alerts = []
-        for r in records(frame):
+        for cid in sorted(by_id):
+            r = contacts.get(cid)
+            if r is None or r["offered_at"] is None or r["answered_at"] is None:
+                continue
             wait = (pd.Timestamp(r["answered_at"]) - pd.Timestamp(r["offered_at"])).total_seconds()
             if wait > limit:
-                alerts.append(self._wait_alert(r, wait, by_id[str(r["contact_id"])].event_id, received))
+                alerts.append(self._wait_alert(r, wait, by_id[cid].event_id, received))
         return alerts
 
     def _wait_alert(self, r: dict[str, Any], wait: float, event_id: str | None, received: datetime | None) -> Alert:
