@@ -34,6 +34,7 @@ import pyarrow as pa
 from csqm.inspection import Inspector, Packs, load_packs
 from csqm.inspection import storage as inspection_storage
 from csqm.inspection.batch import Batch
+from csqm.inspection.model import SPEAKERS
 from csqm.inspection.sentiment import sentiment_scores
 from csqm.metrics import Catalogue, load_catalogue
 from csqm.privacy import Masker
@@ -93,7 +94,20 @@ _CONV_TYPES: dict[str, pa.DataType] = {
     "resolved": pa.bool_(),
     "escalated": pa.bool_(),
 }
-_UPDATABLE = tuple(c for c in _CONV_COLS if c not in ("interaction_id", "offered_at"))
+#: What events change after a conversation started (none of them indexed: updated in place).
+_UPDATABLE = (
+    "answered_at",
+    "first_response_seconds",
+    "ended_at",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
+    "transfers",
+    "resolved",
+    "escalated",
+    "abandoned",
+)
+_SPEAKER_CODES = {s: i for i, s in enumerate(SPEAKERS)}
 _INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
 
 
@@ -158,6 +172,45 @@ def _clean(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _conv_table(rows: list[dict[str, Any]]) -> pa.Table:
+    data = {c: pa.array([r.get(c) for r in rows], _CONV_TYPES[c]) for c in _CONV_COLS}
+    data["abandoned"] = pa.array([r.get("abandoned") for r in rows], pa.bool_())
+    return pa.table(data)
+
+
+def _turn_batch(turns: list[_Turn]) -> Batch:
+    """The new turns as an inspection batch, built straight from memory (what ``Batch.from_frames``
+    makes of the same rows, without the pandas round trip)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for t in turns:
+        rows.setdefault(t.event.conversation_id, t.conv.row)
+    index = {cid: i for i, cid in enumerate(rows)}
+    conv = np.array([index[t.event.conversation_id] for t in turns], dtype=np.int64)
+    seq = np.array([t.event.seq for t in turns], dtype=np.int64)
+    order = np.lexsort((seq, conv))
+    ordered = [turns[i] for i in order]
+    counts = np.bincount(conv, minlength=len(rows))
+
+    def column(name: str) -> np.ndarray:
+        return np.array([r.get(name) for r in rows.values()], dtype=object)
+
+    hold = [r.get("hold_seconds") for r in rows.values()]
+    return Batch(
+        ids=np.array(list(rows), dtype=object),
+        channel=column("channel"),
+        topic=column("topic"),
+        language=column("language"),
+        hold_seconds=np.array([np.nan if h is None else float(h) for h in hold], dtype=float),
+        starts=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        conv=conv[order],
+        seq=seq[order],
+        speaker=np.array([_SPEAKER_CODES.get(t.event.speaker, -1) for t in ordered], dtype=np.int8),
+        offset=np.array([t.offset for t in ordered], dtype=float),
+        text=pa.array([t.text or "" for t in ordered], pa.string()),
+        pii=pa.array([t.pii for t in ordered], pa.string()),
+    )
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -279,12 +332,29 @@ class Processor:
             for c in update
         )
         tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" + (f" RETURNING {cols}" if returning else "")
+        return self._staged(
+            table, data, lambda src: f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {src}{tail}", returning
+        )
+
+    def _update(self, table: Table, data: pa.Table, *, update: Sequence[str]) -> None:
+        """Set ``update`` columns of the stored rows whose key is in ``data``, in one statement (cheaper
+        than an upsert on the embedded store: the columns are not indexed, so rows change in place)."""
+        name = quote(table.name)
+        sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in update)
+        match = " AND ".join(f"{name}.{quote(k)} = u.{quote(k)}" for k in table.key)
+        self._staged(table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} AS u WHERE {match}", False)
+
+    def _staged(
+        self, table: Table, data: pa.Table, statement: Callable[[str], str], returning: bool
+    ) -> list[tuple[Any, ...]]:
+        """Run ``statement(source)`` with ``data`` as its source: a registered arrow view on the
+        embedded store, a temporary staging table (one per table and connection) on PostgreSQL."""
         if self.store.dialect == "duckdb":
             con = self.store.con  # type: ignore[attr-defined]
-            view = "_csqm_rt_upsert"
+            view = "_csqm_rt_source"
             con.register(view, data)
             try:
-                cursor = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}{tail}")
+                cursor = con.execute(statement(view))
                 return [tuple(r) for r in cursor.fetchall()] if returning else []
             finally:
                 with contextlib.suppress(Exception):
@@ -296,11 +366,10 @@ class Processor:
             self._stages.add(stage)
         self.store.execute(f"DELETE FROM {quote(stage)}")
         self.store.load_arrow(stage, data)
-        sql = f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {quote(stage)}{tail}"
         if not returning:
-            self.store.execute(sql)
+            self.store.execute(statement(quote(stage)))
             return []
-        return self._rows(sql, [])
+        return self._rows(statement(quote(stage)), [])
 
     def _known_ids(self, ids: list[str]) -> set[str]:
         rows = self._rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "event_id" IN ({_marks(ids)})', ids)
@@ -456,11 +525,12 @@ class Processor:
                 turn.polarity = round(float(score), 6)
 
     def _write_conversations(self, convs: dict[str, _Conv], turns: list[_Turn]) -> None:
-        rows = [c.row for c in convs.values() if c.new or c.changed]
-        if rows:  # new and changed conversations in one statement
-            data = {c: pa.array([r.get(c) for r in rows], _CONV_TYPES[c]) for c in _CONV_COLS}
-            data["abandoned"] = pa.array([r.get("abandoned") for r in rows], pa.bool_())
-            self._upsert(_INTERACTIONS, pa.table(data), update=(*_UPDATABLE, "abandoned"))
+        new = [c.row for c in convs.values() if c.new]
+        if new:  # appended
+            self.store.load_arrow("interactions", _conv_table(new))
+        changed = [c.row for c in convs.values() if c.changed and not c.new]
+        if changed:  # updated in one statement
+            self._update(_INTERACTIONS, _conv_table(changed), update=_UPDATABLE)
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -572,27 +642,7 @@ class Processor:
         """The real-time rules of the packs, run by the inspection engine on the new turns only."""
         if not self.turn_inspector.rules or not turns:
             return []
-        conv_rows: dict[str, dict[str, Any]] = {}
-        for t in turns:
-            conv_rows.setdefault(t.event.conversation_id, t.conv.row)
-        inter = pd.DataFrame(
-            [
-                {c: r.get(c) for c in ("interaction_id", "channel", "topic", "language", "hold_seconds")}
-                for r in conv_rows.values()
-            ]
-        )
-        utt = pd.DataFrame(
-            {
-                "interaction_id": [t.event.conversation_id for t in turns],
-                "seq": [t.event.seq for t in turns],
-                "speaker": [t.event.speaker for t in turns],
-                "spoken_at": [t.at for t in turns],
-                "offset_seconds": [t.offset for t in turns],
-                "text": [t.text for t in turns],
-                "pii_kinds": [t.pii for t in turns],
-            }
-        )
-        result = self.turn_inspector.run(Batch.from_frames(inter, utt))
+        result = self.turn_inspector.run(_turn_batch(turns))
         by_key = {(t.event.conversation_id, t.event.seq): t for t in turns}
         alerts = []
         for i in range(result.n_findings):
