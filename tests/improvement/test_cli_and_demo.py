@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from csqm.cli.main import cli
 from csqm.improvement import demo_loop, list_findings
+from csqm.improvement.tables import IMPROVEMENT_TABLES
 from csqm.settings import Settings
 from csqm.store import open_store
 
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``csqm demo`` (5 000 interactions, the default size, seed 7): ingested and inspected, no findings yet."""
+    """``csqm demo`` (5 000 interactions, the default size, seed 7): ingested and inspected, no findings yet
+    (the demo's own improvement loop is cleared, so these tests start from an empty loop)."""
     root = tmp_path_factory.mktemp("improvement-demo")
     env = {**os.environ, "CSQM_DATA_DIR": str(root / "data"), "CSQM_SECRET": SECRET}
     result = subprocess.run(
@@ -36,6 +38,9 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    with open_store(settings=Settings(data_dir=root / "data", secret=SECRET)) as store:
+        for table in IMPROVEMENT_TABLES:
+            store.execute(f'DELETE FROM "{table.name}"')
     return root / "data"
 
 

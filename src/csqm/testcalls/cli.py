@@ -64,7 +64,7 @@ def scenarios_command(library: tuple[Path, ...], channel: str | None) -> None:
     """List (and validate) the scenario library: the shipped one plus --library files."""
     table = Table(title="Test-call scenarios")
     for col in ("id", "name", "channel", "kind", "mood", "risk", "key points"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "id")  # ids are copied into other commands
     for s in _scenarios(library).values():
         if channel and s.channel != channel:
             continue
