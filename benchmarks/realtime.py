@@ -66,36 +66,80 @@ def free_port() -> int:
 
 
 # -- HTTP -------------------------------------------------------------------------------------------
-def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str) -> dict[str, float]:
+def _post(url: str, token: str, chunk: list[dict[str, Any]]) -> tuple[float, int]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(chunk, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    sent = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.loads(response.read())
+    done = time.perf_counter()
+    if body["errors"]:
+        raise SystemExit(f"events rejected: {body['errors'][:3]}")
+    return (done - sent) * 1000, len(body["alerts"])
+
+
+def subject(event: dict[str, Any]) -> str:
+    return str(event.get("conversation_id") or event.get("contact_id"))
+
+
+def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str, clients: int = 1) -> dict[str, Any]:
+    """``clients`` senders in parallel, each with the events of its share of the conversations (in
+    order), each sending ``batch`` events per request and waiting for the answer before the next."""
+    import threading
+    import zlib
+
+    shares: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
+    for event in events:
+        shares[zlib.crc32(subject(event).encode()) % clients].append(event)
     latencies: list[float] = []
+    requests: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def send(share: list[dict[str, Any]]) -> None:
+        try:
+            for i in range(0, len(share), batch):
+                ms, alerts = _post(url, token, share[i : i + batch])
+                with lock:
+                    requests.append(ms)
+                    latencies.extend([ms] * alerts)
+        except BaseException as exc:  # reported after the run
+            failures.append(exc)
+
     began = time.perf_counter()
-    for i in range(0, len(events), batch):
-        chunk = events[i : i + batch]
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(chunk, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        sent = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=120) as response:
-            body = json.loads(response.read())
-        done = time.perf_counter()
-        if body["errors"]:
-            raise SystemExit(f"events rejected: {body['errors'][:3]}")
-        latencies += [(done - sent) * 1000] * len(body["alerts"])
+    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     wall = time.perf_counter() - began
+    if failures:
+        raise SystemExit(f"a client failed: {failures[0]!r}")
     return {
+        "batch": batch,
+        "clients": clients,
         "events": len(events),
         "utterances": utterances(events),
         "seconds": wall,
         "utt_per_s": utterances(events) / wall,
+        "events_per_s": len(events) / wall,
         "alerts": len(latencies),
         "p50_ms": pct(latencies, 0.5),
         "p99_ms": pct(latencies, 0.99),
+        "request_p99_ms": pct(requests, 0.99),
     }
 
 
-def bench_http(events: list[dict[str, Any]], baseline: list[dict[str, Any]], batch: int) -> dict[str, Any]:
+def bench_http(
+    events: list[dict[str, Any]],
+    baseline: list[dict[str, Any]],
+    warmup: list[dict[str, Any]],
+    batch: int,
+    clients: int,
+) -> dict[str, Any]:
     from csqm.settings import Settings
     from csqm.store import open_store
     from csqm.web.auth import create_user_with_token
@@ -119,11 +163,12 @@ def bench_http(events: list[dict[str, Any]], baseline: list[dict[str, Any]], bat
             except OSError:
                 time.sleep(0.1)
         url = f"http://127.0.0.1:{port}/api/v1/events"
+        http_run(warmup, 20, url, token)  # first requests load the packs' matchers and fill caches
         third = len(events) // 3
         return {
             "baseline_1_per_request": http_run(baseline, 1, url, token),
-            "batch_20": http_run(events[:third], 20, url, token),
-            f"batch_{batch}": http_run(events[third:], batch, url, token),
+            "batch_200": http_run(events[:third], 200, url, token),
+            f"batch_{batch}_clients_{clients}": http_run(events[third:], batch, url, token, clients),
         }
     finally:
         server.terminate()
@@ -283,7 +328,9 @@ def latency(events: list[dict[str, Any]], rate: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=40, help="Events per HTTP request of the measured run.")
+    parser.add_argument("--clients", type=int, default=2, help="Parallel HTTP senders of the measured run.")
+    parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-nats", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
@@ -292,7 +339,9 @@ def main() -> None:
     base = events_for(folder, f"B{run}-", max(10, args.conversations // 25))
     main_events = events_for(folder, f"H{run}-", args.conversations)
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
-    result["http"] = bench_http(main_events, base, args.batch)
+    if not args.skip_http:
+        warm = events_for(folder, f"W{run}-", 10)
+        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients)
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
         result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))

@@ -9,9 +9,11 @@ processes (NATS workers) are picked up by the background thread, which also runs
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -69,6 +71,7 @@ class Runtime:
         webhook_url: str | None = None,
         webhook_secret: bytes | None = None,
         interval: float = 1.0,
+        inspect_chunk: int = 12,
     ) -> None:
         self.state = state
         self.clock = clock
@@ -93,6 +96,8 @@ class Runtime:
             else None
         )
         self.interval = interval
+        #: Ended conversations inspected per hold of the store lock by the background step.
+        self.inspect_chunk = inspect_chunk
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_at = clock() - timedelta(minutes=1)
@@ -109,7 +114,15 @@ class Runtime:
         now = now or self.clock()
         with self.state.lock:
             self.processor.tick(now)
-            self.processor.inspect_pending()
+        # Ended conversations are inspected a few at a time, letting requests in between: the lock
+        # is never held for long, which keeps the ingress latency's tail short.
+        while True:
+            with self.state.lock:
+                done = self.processor.inspect_pending(limit=self.inspect_chunk)
+            if len(done) < self.inspect_chunk or self._stop.is_set():
+                break
+            time.sleep(0.002)
+        with self.state.lock:
             since = self._seen_at - timedelta(seconds=10)
             rows = list_rows(self.state.store, '"created_at" > ?', [since], limit=2000)
         self._seen_at = now
@@ -122,6 +135,7 @@ class Runtime:
         if self._thread is not None:
             return
         self.processor.inline_inspection = False  # the thread inspects ended conversations
+        gc.freeze()  # what the server loaded so far (packs, catalogue, models) is never collected: shorter GC pauses
 
         def loop() -> None:
             while not self._stop.wait(self.interval):
