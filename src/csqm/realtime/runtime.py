@@ -9,7 +9,6 @@ processes (NATS workers) are picked up by the background thread, which also runs
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
@@ -135,7 +134,6 @@ class Runtime:
         if self._thread is not None:
             return
         self.processor.inline_inspection = False  # the thread inspects ended conversations
-        gc.freeze()  # what the server loaded so far (packs, catalogue, models) is never collected: shorter GC pauses
 
         def loop() -> None:
             while not self._stop.wait(self.interval):
