@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages keep paths and ids whole; tables still fit
 
 
 def new_progress() -> Progress:

@@ -12,6 +12,7 @@ from csqm.errors import CsqmError
 from csqm.improvement.tables import ensure_tables
 from csqm.privacy import mask_free_text
 from csqm.store import Store
+from csqm.store.rows import plain
 
 
 class ImprovementError(CsqmError):
@@ -63,17 +64,6 @@ def log_event(
 
 def _text(value: object) -> str | None:
     return None if value is None else mask(str(value))
-
-
-def plain(value: Any) -> Any:
-    """One cell as a plain Python value; missing values become None."""
-    if value is None or (not isinstance(value, (str, bytes)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def rows(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:

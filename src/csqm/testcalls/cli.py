@@ -94,7 +94,7 @@ def plan_command(app: AppContext, file: Path | None, library: tuple[Path, ...], 
     frame = list_plans(app.store())
     table = Table(title="Test-call plans")
     for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(str(col), overflow="fold", no_wrap=str(col).endswith("id"))
     for row in frame.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
     console.print(table)
@@ -148,7 +148,7 @@ def tasks_command(app: AppContext, plan_id: str | None, tester: str | None, mont
     )
     table = Table(title=f"Test-call tasks ({len(frame)})")
     for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(str(col), overflow="fold", no_wrap=str(col).endswith("id"))
     for row in frame.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
     console.print(table)
@@ -237,7 +237,7 @@ def followups_command(
     rows = list_followups(store, include_closed=include_closed)
     table = Table(title=f"Follow-ups ({len(rows)})")
     for col in ("task_id", "team_id", "agent_id", "scenario_id", "deadline (UTC)", "resolved (UTC)", "state"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col.endswith("id"))
     colours = {"overdue": "red", "open": "yellow", "late": "red", "resolved": "green"}
     for r in rows:
         state = str(r["state"])

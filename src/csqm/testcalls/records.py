@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from csqm.inspection import Inspector, load_packs
 from csqm.inspection.batch import Batch
 from csqm.privacy import mask_free_text
 from csqm.store import Store
+from csqm.store.rows import plain, records
 from csqm.testcalls.errors import TestcallError, TestcallFileError
 from csqm.testcalls.model import Plan, Scenario
 from csqm.testcalls.plans import get_plan, now_utc
@@ -458,7 +458,7 @@ def update_follow_up(
     frame = store.query('SELECT * FROM "testcall_results" WHERE "task_id" = ?', (task_id,))
     if frame.empty:
         raise TestcallError(f"There is no recorded test {task_id!r}.")
-    row = {str(k): _py(v) for k, v in frame.iloc[0].to_dict().items()}
+    row = {str(k): plain(v) for k, v in frame.iloc[0].to_dict().items()}
     if not row["follow_up_promised"]:
         raise TestcallError(f"The test {task_id} has no follow-up to close.")
     if row["follow_up_resolved_at"] is not None:
@@ -480,22 +480,6 @@ def update_follow_up(
         )
     row.update(passed=verdict.passed, fail_codes=",".join(verdict.codes), fail_reasons="; ".join(verdict.reasons))
     return row
-
-
-def _py(value: Any) -> Any:
-    """pandas scalars → plain Python (NaN/NaT → None, Timestamp → datetime)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "to_pydatetime"):
-        try:
-            return None if str(value) == "NaT" else value.to_pydatetime()
-        except (ValueError, TypeError):
-            return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def refresh_overdue(store: Store, *, as_of: datetime | None = None) -> int:
@@ -541,7 +525,7 @@ def publish(store: Store, plan_id: str, *, month: str | None = None, at: datetim
 
 def rows_of(frame: Any) -> list[dict[str, Any]]:
     """DataFrame rows as plain-Python dicts."""
-    return [{str(k): _py(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return records(frame)
 
 
 __all__: Sequence[str] = (

@@ -90,7 +90,7 @@ def password_command(app_ctx: AppContext, username: str) -> None:
 @pass_app
 def list_command(app_ctx: AppContext) -> None:
     """List users with their role, scope and whether they can log in to the console."""
-    from csqm.web.records import records
+    from csqm.store.rows import records
     from csqm.web.tables import ensure_tables
 
     store = app_ctx.store()

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web.auth import Principal
 from csqm.web.catalogue import packs
 from csqm.web.conversations import get_conversation
-from csqm.web.records import records
 from csqm.web.schemas import ConversationDetail, FindingPublic, TurnPublic
 
 

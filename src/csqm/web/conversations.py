@@ -7,10 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web import scope
 from csqm.web.auth import Outcome, Principal, record_audit
 from csqm.web.errors import NotFoundError, check_window
-from csqm.web.records import records
 from csqm.web.schemas import (
     ConversationDetail,
     ConversationPage,

@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web import scope
 from csqm.web.auth import Outcome, Principal, record_audit
 from csqm.web.errors import NotFoundError
-from csqm.web.records import records
 from csqm.web.schemas import CustomerHistoryPublic
 
 _EVERYTHING = ("admin", "quality_manager", "auditor", "test_call_manager")

@@ -11,11 +11,11 @@ from datetime import date
 
 from csqm.metrics import Catalogue, MetricQueryError
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web import scope
 from csqm.web.auth import Principal
 from csqm.web.errors import NotFoundError
 from csqm.web.overview import STATUS_CLASS
-from csqm.web.records import records
 from csqm.web.schemas import KpiRowPublic
 from csqm.web.services import compute_kpis
 

@@ -24,9 +24,9 @@ from csqm.inspection.review.tables import ensure_review_tables
 from csqm.privacy import Masker
 from csqm.settings import Settings
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web.auth import Principal, record_audit
 from csqm.web.errors import BadParameterError, ForbiddenError, NotFoundError
-from csqm.web.records import records
 
 REVIEWERS = ("admin", "quality_manager")
 VERDICTS = ("confirmed", "rejected", "missed")

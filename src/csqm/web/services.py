@@ -7,10 +7,10 @@ from datetime import date
 
 from csqm.metrics import Catalogue, rollup
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web import scope
 from csqm.web.auth import Principal
 from csqm.web.errors import check_window
-from csqm.web.records import records
 from csqm.web.schemas import (
     AgentPublic,
     KpiResultPublic,
