@@ -4,7 +4,6 @@ migrations). :func:`ensure_tables` creates them idempotently until then."""
 from __future__ import annotations
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
 FINDING_SOURCES = ("test_call", "inspection", "kpi", "manual")
@@ -140,7 +139,4 @@ IMPROVEMENT_TABLES = (FINDINGS, ACTIONS, EVENTS, VERIFICATIONS)
 
 def ensure_tables(store: Store, tables: tuple[Table, ...] = IMPROVEMENT_TABLES) -> None:
     """Create the tables and their indexes if missing (idempotent)."""
-    for decl in tables:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(tables)

@@ -4,7 +4,6 @@ the schema migrations). :func:`ensure_tables` creates them idempotently until th
 from __future__ import annotations
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
 
@@ -124,7 +123,4 @@ INSPECTION_TABLES = (INSPECTION_RESULTS, INSPECTION_FINDINGS, INSPECTION_RULES, 
 
 def ensure_tables(store: Store, tables: tuple[Table, ...] = INSPECTION_TABLES) -> None:
     """Create the tables and their indexes if missing (idempotent)."""
-    for decl in tables:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(tables)

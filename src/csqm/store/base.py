@@ -106,6 +106,14 @@ class Store(ABC):
         order = ", ".join(ddl.quote(k) for k in decl.key)
         return self.query(f"SELECT * FROM {ddl.quote(name)} ORDER BY {order}")
 
+    def create_tables(self, tables: Sequence[Table]) -> None:
+        """Create declared tables and their indexes where missing (idempotent; a capability's
+        ``ensure_tables`` calls this until its migration has run)."""
+        for decl in tables:
+            self.execute(ddl.create_table(decl, self.dialect))
+            for statement in ddl.create_indexes(decl):
+                self.execute(statement)
+
     def count(self, name: str) -> int:
         from csqm.store.migrations import declared_table
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import weakref
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, ColumnType, Table
 
 
@@ -126,9 +125,6 @@ def ensure_tables(store: Store, tables: tuple[Table, ...] = TESTCALL_TABLES) -> 
     """Create the tables and their indexes if missing (idempotent; once per open store for the defaults)."""
     if tables is TESTCALL_TABLES and store in _ENSURED:
         return
-    for decl in tables:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(tables)
     if tables is TESTCALL_TABLES:
         _ENSURED.add(store)

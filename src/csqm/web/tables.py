@@ -7,7 +7,6 @@ schema migrations.
 from __future__ import annotations
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
 ROLES = ("admin", "quality_manager", "team_lead", "agent", "auditor", "test_call_manager", "tester")
@@ -105,7 +104,4 @@ WEB_TABLES: tuple[Table, ...] = (WEB_USERS, WEB_TOKENS, WEB_AUDIT, WEB_SESSIONS,
 
 def ensure_tables(store: Store) -> None:
     """Create the web tables and their indexes if they do not exist yet."""
-    for decl in WEB_TABLES:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(WEB_TABLES)

@@ -10,7 +10,6 @@ same summed over agents (no ``agent`` column), for requests that neither break d
 from __future__ import annotations
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
 #: The rollup table (rebuilt whole on every refresh) and the name it is built under first.
@@ -47,7 +46,4 @@ ROLLUP_TABLES = (ROLLUP_STATE,)
 
 def ensure_tables(store: Store) -> None:
     """Create the bookkeeping table if missing (idempotent)."""
-    for decl in ROLLUP_TABLES:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(ROLLUP_TABLES)
