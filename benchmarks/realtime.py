@@ -2,16 +2,20 @@
 
 Generated demo conversations become live events (queue, start, one event per turn, end). In one run:
 
-- **HTTP** (``csqm realtime serve`` on a fresh embedded DuckDB store, loopback): the baseline sends
-  one event per request; the measured path sends batches of ``--batch`` events. Throughput is
-  utterance events ÷ wall time; alert latency is, for every alert raised, the time from sending the
-  request that carried the triggering event to receiving the response, which returns only once the
-  alert is stored and on the live board.
-- **NATS** (``csqm realtime worker`` processes on PostgreSQL): the events are published to the
-  stream first, then 1 worker (baseline) and then 2 workers drain it; throughput is utterance
-  events ÷ time to store all of them. Latency: with the 2 workers running, fresh conversations are
-  published at a steady rate and each alert's arrival on ``<prefix>.alerts`` is timed from the
-  publish of its triggering event.
+- **HTTP** (``csqm realtime serve`` on a fresh embedded DuckDB store, loopback; a short warm-up
+  first): the baseline sends one event per request; then one client sends batches of 200 events;
+  the measured path runs ``--clients`` senders in parallel (each with its share of the
+  conversations, in order) sending ``--batch`` events per request. Throughput is utterance events ÷
+  wall time; alert latency is, for every alert raised, the time from sending the request that
+  carried the triggering event to receiving the response, which returns only once the alert is
+  stored and on the live board.
+- **NATS** (``csqm realtime worker`` processes on PostgreSQL, ``--nats-batch`` events per fetch):
+  *live*: 1 worker (baseline), then 2, are started and own their partitions, then the events are
+  published; throughput is utterance events ÷ time from the first publish until all are stored
+  (bounded by the single publisher on a small machine). *Backlog*: twice as many events are
+  published first, then the workers start; timed from the first stored event to the last.
+  Latency: with the 2 workers running, fresh conversations are published at a steady rate and each
+  alert's arrival on ``<prefix>.alerts`` is timed from the publish of its triggering event.
 
     .venv/bin/python -P benchmarks/realtime.py                     # ~3 minutes on 2 cores
     .venv/bin/python -P benchmarks/realtime.py --conversations 200 --skip-nats
@@ -204,11 +208,14 @@ async def drop_stream(prefix: str) -> None:
         await nc.close()
 
 
+NATS_BATCH = 256  # events a worker fetches at once (--nats-batch)
+
+
 def start_workers(n: int, schema: str, prefix: str) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "CSQM_STORE_URL": f"{PG_URL}?schema={schema}", "CSQM_SECRET": SECRET}
     return [
         subprocess.Popen(
-            [CSQM, "realtime", "worker", "--nats", NATS_URL, "--prefix", prefix, "--batch", "256"],
+            [CSQM, "realtime", "worker", "--nats", NATS_URL, "--prefix", prefix, "--batch", str(NATS_BATCH)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -278,6 +285,42 @@ def drain(n_workers: int, events: list[dict[str, Any]]) -> dict[str, float]:
         store.close()
 
 
+def drain_backlog(n_workers: int, events: list[dict[str, Any]]) -> dict[str, float]:
+    """The events are published first (not timed: the publisher is slower than the workers on this
+    machine), then the workers start; the clock runs from the first stored event until the last,
+    so worker start-up is left out (a second worker may still be taking its partitions at first)."""
+    schema, store = fresh_schema()
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    asyncio.run(publish_all(prefix, events))
+    total = len({e["event_id"] for e in events})
+    workers = start_workers(n_workers, schema, prefix)
+    try:
+        began = time.perf_counter()
+        while (first := store.scalar('SELECT count(*) FROM "realtime_events"')) == 0:
+            if time.perf_counter() - began > 120:
+                raise SystemExit("workers did not start in 2 minutes")
+            time.sleep(0.01)
+        t0 = time.perf_counter()
+        while store.scalar('SELECT count(*) FROM "realtime_events"') < total:
+            if time.perf_counter() - t0 > 600:
+                raise SystemExit("workers did not drain the stream in 10 minutes")
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+        share = (total - int(first)) / total
+        return {
+            "workers": n_workers,
+            "events": total,
+            "events_timed": total - int(first),
+            "seconds": wall,
+            "utt_per_s": utterances(events) * share / wall,
+        }
+    finally:
+        stop(workers)
+        asyncio.run(drop_stream(prefix))
+        store.drop_schema()
+        store.close()
+
+
 async def paced(prefix: str, events: list[dict[str, Any]], rate: float) -> list[float]:
     import nats
 
@@ -328,23 +371,29 @@ def latency(events: list[dict[str, Any]], rate: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=40, help="Events per HTTP request of the measured run.")
-    parser.add_argument("--clients", type=int, default=2, help="Parallel HTTP senders of the measured run.")
+    parser.add_argument("--batch", type=int, default=100, help="Events per HTTP request of the measured run.")
+    parser.add_argument("--clients", type=int, default=1, help="Parallel HTTP senders of the measured run.")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--nats-batch", type=int, default=256, help="Events a NATS worker fetches at once.")
     parser.add_argument("--skip-nats", action="store_true")
     args = parser.parse_args()
+    global NATS_BATCH
+    NATS_BATCH = args.nats_batch
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
-    generate(folder, interactions=int(args.conversations * 1.3) + 50, seed=17)
+    generate(folder, interactions=int(args.conversations * 2.6) + 50, seed=17)
     run = uuid.uuid4().hex[:6]
     base = events_for(folder, f"B{run}-", max(10, args.conversations // 25))
     main_events = events_for(folder, f"H{run}-", args.conversations)
-    result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
+    result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "nats_batch": NATS_BATCH}
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
         result["http"] = bench_http(main_events, base, warm, args.batch, args.clients)
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
         result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))
+        backlog = args.conversations * 2
+        result["nats_backlog_1_worker"] = drain_backlog(1, events_for(folder, f"M1{run}-", backlog))
+        result["nats_backlog_2_workers"] = drain_backlog(2, events_for(folder, f"M2{run}-", backlog))
         rate = 0.5 * result["nats_drain_2_workers"]["utt_per_s"]
         result["nats_latency_2_workers"] = latency(events_for(folder, f"L{run}-", args.conversations // 3), rate)
     result["load_after"] = os.getloadavg()[0]
