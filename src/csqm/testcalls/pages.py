@@ -1,9 +1,11 @@
-"""Console pages under ``/testcalls``: the plan list, a tester's tasks, the record form (CSRF) and the
-report. They call the same scoped service functions as the API (:mod:`csqm.testcalls.service`)."""
+"""Console pages under ``/testcalls``: the plan list, plan creation from YAML and the plan detail with its
+month scheduling form, the task list, a tester's record form (CSRF), the follow-ups with their close form and
+the report. They call the same scoped service functions as the API (:mod:`csqm.testcalls.service`)."""
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,13 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from csqm.testcalls import service
 from csqm.testcalls.api import scenario_library
-from csqm.testcalls.errors import Forbidden, TestcallError
+from csqm.testcalls.errors import Forbidden, TestcallError, TestcallFileError
+from csqm.testcalls.loading import load_plans
+from csqm.testcalls.plans import save_plans, schedule
 from csqm.testcalls.records import RecordInput, publish
 from csqm.testcalls.reports import DIMENSIONS, export
 from csqm.web.auth import Principal, record_audit
@@ -73,11 +77,17 @@ def _message(request: Request, key: str, **values: object) -> str:
 
 @router.get("/tasks", response_class=HTMLResponse)
 def tasks_page(
-    request: Request, user: PageUserDep, store: StoreDep, plan_id: _Id = None, recorded: _Id = None
+    request: Request,
+    user: PageUserDep,
+    store: StoreDep,
+    plan_id: _Id = None,
+    month: _Id = None,
+    recorded: _Id = None,
+    scheduled: int | None = None,
 ) -> HTMLResponse:
     """All tasks for managers and auditors; a tester's own tasks for a tester; nobody else."""
     with _page_guard():
-        tasks = service.list_tasks(store, principal=user, plan_id=plan_id)
+        tasks = service.list_tasks(store, principal=user, plan_id=plan_id, month=month)
     library = scenario_library()
     for task in tasks:
         scenario = library.get(str(task["scenario_id"]))
@@ -85,6 +95,9 @@ def tasks_page(
     context: dict[str, Any] = {"tasks": tasks, "can_record": _can_record(user), "show_tester": user.role != "tester"}
     if recorded:
         context.update(message=_message(request, "testcalls.recorded", task=recorded), message_kind="ok")
+    if scheduled is not None:
+        context.update(message=_message(request, "testcalls.scheduled", n=scheduled, month=month or ""),
+                       message_kind="ok")  # fmt: skip
     return render(request, "testcalls/tasks.html", context)
 
 
@@ -204,3 +217,192 @@ def report_page(
         "as_of": datetime.now(),
     }
     return render(request, "testcalls/report.html", context)
+
+
+_MAX_YAML = 200_000
+
+
+@router.get("/plans/new", response_class=HTMLResponse)
+def new_plan_page(request: Request, user: PageUserDep) -> HTMLResponse:
+    """Upload or paste a plan YAML (managers)."""
+    with _page_guard():
+        service.require_manager(user, "create plans")
+    return render(request, "testcalls/plan_new.html", {"yaml": "", "problems": []})
+
+
+@router.post("/plans", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def new_plan_submit(request: Request, user: PageUserDep, store: StoreDep) -> Response:
+    """Validate and store the plans of the uploaded or pasted YAML; every problem comes back with its line."""
+    with _page_guard():
+        service.require_manager(user, "create plans")
+    form = await request.form()
+    upload, pasted = form.get("file"), form.get("yaml")
+    text = ""
+    problems: list[str] = []
+    name = "plan.yaml"
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        name = Path(upload.filename).name or name
+        raw = await upload.read(_MAX_YAML + 1)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{name}: the file is not UTF-8 text.")
+        if len(raw) > _MAX_YAML:
+            problems.append(f"{name}: larger than {_MAX_YAML} bytes.")
+    elif isinstance(pasted, str):
+        text = pasted
+        if len(text) > _MAX_YAML:
+            problems.append(f"{name}: longer than {_MAX_YAML} characters.")
+    if not problems and not text.strip():
+        problems.append(str(translator(request)("testcalls.plan_empty")))
+    if not problems:
+        try:
+            plans = load_plans(name, scenario_library(), text=text)
+            ids = save_plans(store, plans, source="console", by=user.username)
+        except TestcallFileError as exc:
+            problems = list(exc.problems) or [str(exc)]
+        except TestcallError as exc:
+            problems = [str(exc)]
+        else:
+            for plan_id in ids:
+                record_audit(store, username=user.username, action="testcall_plan", outcome="allowed", target=plan_id)
+            return RedirectResponse(f"/testcalls/plans/{ids[0]}?created={len(ids)}", status_code=303)
+    context = {"yaml": text, "problems": problems, "message": _message(request, "testcalls.plan_invalid"),
+               "message_kind": "error"}  # fmt: skip
+    return render(request, "testcalls/plan_new.html", context, status_code=400)
+
+
+def _plan_view(
+    request: Request, user: Principal, store: Any, plan_id: str, *, message: str = "", kind: str = "ok",
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    with _page_guard():
+        if user.role in ("team_lead", "agent"):
+            raise Forbidden("Test-call plans are not shown to agents and team leads.")
+        row = service.plan_detail(store, principal=user, plan_id=plan_id)
+    plan = json.loads(row["definition"])
+    testers = plan["testers"]
+    if user.role not in service.READ_ALL:
+        testers = [t for t in testers if t["id"] == user.username]
+    library = scenario_library()
+    scenarios = [
+        {"id": sid, "name": library[sid].name_zh if sid in library else sid,
+         "channel": library[sid].channel if sid in library else ""}
+        for sid in plan["scenarios"]
+    ]  # fmt: skip
+    months = []
+    if user.role in service.READ_ALL:
+        frame = store.query(
+            'SELECT "month", count(*) AS "tasks" FROM "testcall_tasks" WHERE "plan_id" = ? GROUP BY "month" '
+            'ORDER BY "month"',
+            (plan_id,),
+        )
+        months = [{"month": str(r.month), "tasks": int(r.tasks)} for r in frame.itertuples()]
+    context: dict[str, Any] = {
+        "p": plan, "testers": testers, "scenarios": scenarios, "months": months,
+        "is_manager": user.role in service.MANAGERS, "values": values or {},
+    }  # fmt: skip
+    if message:
+        context.update(message=message, message_kind=kind)
+    return render(request, "testcalls/plan.html", context, status_code=400 if kind == "error" else 200)
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(
+    request: Request, plan_id: str, user: PageUserDep, store: StoreDep, created: int | None = None
+) -> HTMLResponse:
+    """One plan: scope, scenarios, testers, standards, its scheduled months; managers schedule a month here."""
+    message = _message(request, "testcalls.plan_created", n=created) if created else ""
+    return _plan_view(request, user, store, plan_id, message=message)
+
+
+@router.post("/plans/{plan_id}/schedule", response_class=HTMLResponse, dependencies=[CsrfDep])
+def schedule_submit(
+    request: Request,
+    plan_id: str,
+    user: PageUserDep,
+    store: StoreDep,
+    state: StateDep,
+    month: Annotated[str, Form(max_length=20)] = "",
+    seed: Annotated[str, Form(max_length=20)] = "0",
+    replace: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Schedule a month of the plan (managers); the task list of that month follows."""
+    with _page_guard():
+        service.require_manager(user, "schedule test calls")
+        service.plan_detail(store, principal=user, plan_id=plan_id)
+    values = {"month": month, "seed": seed, "replace": replace}
+    problem = ""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month.strip()):
+        problem = f"month: {month!r} is not a month like 2026-01."
+    elif not re.fullmatch(r"-?\d{1,9}", seed.strip() or "0"):
+        problem = f"seed: {seed!r} is not a whole number."
+    if not problem:
+        try:
+            tasks = schedule(
+                store, plan_id, month.strip(), seed=int(seed.strip() or "0"), scenarios=scenario_library(),
+                timezone=state.settings.timezone, replace=replace == "on",
+            )  # fmt: skip
+        except TestcallError as exc:
+            problem = str(exc)
+        else:
+            record_audit(
+                store, username=user.username, action="testcall_schedule", outcome="allowed",
+                target=f"{plan_id} {month.strip()}",
+            )  # fmt: skip
+            return RedirectResponse(
+                f"/testcalls/tasks?plan_id={plan_id}&month={month.strip()}&scheduled={len(tasks)}", status_code=303
+            )
+    return _plan_view(request, user, store, plan_id, message=problem, kind="error", values=values)
+
+
+@router.get("/followups", response_class=HTMLResponse)
+def followups_page(
+    request: Request, user: PageUserDep, store: StoreDep, closed: _Id = None, all: int = 0
+) -> HTMLResponse:
+    """Promised follow-ups, open and overdue (all with ``all=1``); managers and the recording tester close them."""
+    with _page_guard():
+        if user.role not in (*service.READ_ALL, "tester"):
+            raise Forbidden("Follow-ups of test calls are shown to test-call managers, auditors and testers.")
+        rows = service.followups(store, principal=user, include_closed=bool(all))
+    context: dict[str, Any] = {"rows": rows, "can_close": _can_record(user), "show_all": bool(all)}
+    if closed:
+        context.update(message=_message(request, "testcalls.followup_closed", task=closed), message_kind="ok")
+    return render(request, "testcalls/followups.html", context)
+
+
+@router.post("/followups/{task_id}/close", response_class=HTMLResponse, dependencies=[CsrfDep])
+def followup_close(
+    request: Request,
+    task_id: str,
+    user: PageUserDep,
+    store: StoreDep,
+    state: StateDep,
+    resolved_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Close a follow-up, resolved at the given local time (default now)."""
+    with _page_guard():
+        if not _can_record(user):
+            raise Forbidden("Only testers and test-call managers close follow-ups.")
+    problem = ""
+    when: datetime | None = None
+    if resolved_at.strip():
+        try:
+            when = datetime.fromisoformat(resolved_at.strip())
+        except ValueError:
+            problem = f"resolved_at: {resolved_at!r} is not a date and time."
+    if not problem:
+        try:
+            with _page_guard():
+                service.close_follow_up(
+                    store, principal=user, task_id=task_id, resolved_at=when, timezone=state.settings.timezone
+                )
+        except TestcallError as exc:
+            problem = str(exc)
+        else:
+            record_audit(store, username=user.username, action="testcall_followup_close", outcome="allowed",
+                         target=task_id)  # fmt: skip
+            return RedirectResponse(f"/testcalls/followups?closed={task_id}", status_code=303)
+    rows = service.followups(store, principal=user)
+    context = {"rows": rows, "can_close": True, "show_all": False, "message": problem, "message_kind": "error"}
+    return render(request, "testcalls/followups.html", context, status_code=400)
