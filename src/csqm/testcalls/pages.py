@@ -358,14 +358,18 @@ def schedule_submit(
 
 @router.get("/followups", response_class=HTMLResponse)
 def followups_page(
-    request: Request, user: PageUserDep, store: StoreDep, closed: _Id = None, all: int = 0
+    request: Request,
+    user: PageUserDep,
+    store: StoreDep,
+    closed: _Id = None,
+    show_all: Annotated[int, Query(alias="all")] = 0,
 ) -> HTMLResponse:
     """Promised follow-ups, open and overdue (all with ``all=1``); managers and the recording tester close them."""
     with _page_guard():
         if user.role not in (*service.READ_ALL, "tester"):
             raise Forbidden("Follow-ups of test calls are shown to test-call managers, auditors and testers.")
-        rows = service.followups(store, principal=user, include_closed=bool(all))
-    context: dict[str, Any] = {"rows": rows, "can_close": _can_record(user), "show_all": bool(all)}
+        rows = service.followups(store, principal=user, include_closed=bool(show_all))
+    context: dict[str, Any] = {"rows": rows, "can_close": _can_record(user), "show_all": bool(show_all)}
     if closed:
         context.update(message=_message(request, "testcalls.followup_closed", task=closed), message_kind="ok")
     return render(request, "testcalls/followups.html", context)
