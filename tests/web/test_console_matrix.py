@@ -50,3 +50,19 @@ def test_logged_out_goes_to_login(console: Console, path: str) -> None:
     response = console.get(path)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_menu_entry_opens(console: Console, role: str) -> None:
+    """Whatever the menu offers a role opens for that role (no 403 or 404 behind a menu entry)."""
+    from csqm.web.auth import Principal
+    from csqm.web.console import nav_items
+
+    scope = {"team_lead": {"team_id": "T1"}, "agent": {"agent_id": "A1", "team_id": "T1"}}
+    principal = Principal(username=f"u_{role}", role=role, **scope.get(role, {}))  # type: ignore[arg-type]
+    console.login(role)
+    menu = [path for _, path in nav_items(principal)]
+    assert menu, role
+    for path in menu:
+        status = console.get(path).status_code
+        assert status == 200, (role, path, status)

@@ -85,6 +85,7 @@ def serve_console(
     rollup.ensure_built(store)
     username, password = demo_login(store)
     app = create_app(settings, store=store)
+    app.state.csqm_realtime_autostart = True  # the live board's timers and background inspection
     console.print(f"Console: [bold]http://{host}:{port}/[/bold]  (API: http://{host}:{port}/api/v1/docs)")
     console.print(f"Login:   [bold]{username}[/bold] / [bold]{password}[/bold]  (shown only now)")
     if replay_from is not None:
