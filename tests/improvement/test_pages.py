@@ -137,10 +137,28 @@ def test_new_pages_by_role(console: Console, role: str, lang: str) -> None:
         assert console.get("/improvement/findings/F00003").status_code == 404  # team T2
 
 
-def test_team_lead_and_agent_see_only_their_needs(console: Console) -> None:
+def _needs(console: Console, **params: str) -> list[tuple[str, str]]:
+    """(team, agent) of every row of the needs table."""
+    page = console.get("/improvement/training/needs", **params)
+    assert page.status_code == 200
+    body = page.text.split('id="needs"')[1].split("</table>")[0]
+    return re.findall(r"<tr>\s*<td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", body)
+
+
+def test_training_needs_are_scoped(console: Console) -> None:
+    # populate: rule r.forbidden hit in 18 of A1's 25 and 20 of team T1's 50 inspected conversations
+    console.login("admin")
+    assert _needs(console) == [("T1", "A1"), ("T1", "–")]
+    assert "18 / 25" in console.get("/improvement/training/needs").text
+    assert _needs(console, team_id="T2") == []
+    console.client.cookies.clear()
     console.login("team_lead")
-    assert "<td>T2</td>" not in console.get("/improvement/training/needs").text
-    assert 'id="needs"' in console.get("/improvement/training/needs", team_id="T2").text
+    assert _needs(console) == [("T1", "A1"), ("T1", "–")]
+    assert _needs(console, team_id="T2") == []  # another team: nothing, not an error
+    console.client.cookies.clear()
+    console.login("agent")
+    assert _needs(console) == [("T1", "A1")]
+    assert _needs(console, agent_id="B1") == []
 
 
 def test_create_action_from_finding(console: Console) -> None:
@@ -179,6 +197,10 @@ def test_free_action_and_bad_input(console: Console) -> None:
         "/improvement/actions", data={"csrf_token": token, "title": "x", "window_days": "abc"}, follow_redirects=False
     )
     assert bad_days.status_code == 400 and "window_days" in bad_days.text
+    unknown = console.client.post(
+        "/improvement/actions", data={"csrf_token": token, "title": "x", "finding_id": "F09999"}, follow_redirects=False
+    )
+    assert unknown.status_code == 400 and "F09999" in unknown.text
     assert int(console.store.scalar('SELECT count(*) FROM "improvement_actions"')) == 4
     good = console.client.post(
         "/improvement/actions",

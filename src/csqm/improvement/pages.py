@@ -17,7 +17,7 @@ from csqm.improvement.models import FindingStatus, Source
 from csqm.improvement.tables import ACTION_STATUSES
 from csqm.web.console import CsrfDep, PageUserDep, render, require_roles, translator
 from csqm.web.deps import CatalogueDep, StoreDep
-from csqm.web.errors import BadParameterError
+from csqm.web.errors import BadParameterError, NotFoundError
 
 router = APIRouter()
 PAGE_ROLES = (*service.READ_ALL, "team_lead")
@@ -126,7 +126,12 @@ _TEXT = Annotated[str, Form(max_length=4000)]
 
 
 def _finding_or_none(store: Any, user: Any, finding_id: str) -> Any:
-    return service.get_finding(store, principal=user, finding_id=finding_id) if finding_id else None
+    if not finding_id:
+        return None
+    try:
+        return service.get_finding(store, principal=user, finding_id=finding_id)
+    except NotFoundError:  # a typed id that does not exist: the form says so when it is submitted
+        return None
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
@@ -177,7 +182,7 @@ async def _create(request: Request, user: Any, store: Any, catalogue: Any, kind:
     if not problem:
         try:
             created = service.create_action(store, principal=user, catalogue=catalogue, kind=kind, **fields)
-        except BadParameterError as exc:
+        except (BadParameterError, NotFoundError) as exc:
             problem = str(exc)
         else:
             return RedirectResponse(f"/improvement/actions/{created.action_id}?done=created", status_code=303)
