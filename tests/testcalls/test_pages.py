@@ -280,3 +280,40 @@ def test_followups_list_and_close(tc_console: Console, scenarios: dict[str, Scen
     assert mine in tc_console.get("/testcalls/followups", all=1, lang="en").text
     twice = tc_console.client.post(close, data={"csrf_token": token})
     assert twice.status_code == 400 and "already closed" in twice.text
+
+
+def test_plan_upload_that_is_not_text(tc_console: Console) -> None:
+    tc_console.login("admin")
+    token = _csrf(tc_console, "/testcalls/plans/new")
+    r = tc_console.client.post(
+        "/testcalls/plans", data={"csrf_token": token}, files={"file": ("q.yaml", b"\xff\xfe\x00bad", "text/yaml")}
+    )
+    assert r.status_code == 400 and "q.yaml: the file is not UTF-8 text." in r.text
+    assert int(tc_console.store.scalar('SELECT count(*) FROM "testcall_plans"')) == 1
+
+
+def test_manager_closes_a_follow_up_now_and_auditor_cannot(tc_console: Console, scenarios: dict[str, Scenario]) -> None:
+    from datetime import datetime
+
+    from csqm.testcalls import RecordInput, record_result
+
+    store = tc_console.store
+    task = str(store.scalar('SELECT min("task_id") FROM "testcall_tasks" WHERE "tester_id" = ?', ("agency1",)))
+    record_result(
+        store,
+        RecordInput(task_id=task, answered=True, agent_id="A1", follow_up_promised=True,
+                    follow_up_deadline=datetime(2099, 1, 1), executed_at=datetime(2026, 1, 10, 10, 0)),
+        scenarios=scenarios, by="x",
+    )  # fmt: skip
+    tc_console.login("auditor")
+    page = tc_console.get("/testcalls/followups", lang="en")
+    assert page.status_code == 200 and task in page.text and "/close" not in page.text and "Open" in page.text
+    token = _csrf(tc_console, "/testcalls/followups")
+    assert tc_console.client.post(f"/testcalls/followups/{task}/close", data={"csrf_token": token}).status_code == 403
+    tc_console.client.cookies.clear()
+    tc_console.login("test_call_manager")
+    token = _csrf(tc_console, "/testcalls/followups")
+    r = tc_console.client.post(f"/testcalls/followups/{task}/close", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert store.scalar('SELECT "follow_up_resolved_at" FROM "testcall_results" WHERE "task_id" = ?', (task,))
+    assert tc_console.audit("testcall_followup_close") == [("u_test_call_manager", "allowed", task)]
