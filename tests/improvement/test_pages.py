@@ -28,6 +28,16 @@ def console(settings: Settings, duck: Store) -> Iterator[Console]:
         yield Console(client, duck, tokens)
 
 
+@pytest.fixture
+def console_both(settings: Settings, store: Store) -> Iterator[Console]:
+    """Like ``console`` on both engines (DuckDB and PostgreSQL)."""
+    populate(store)
+    tokens = add_users(store)
+    set_passwords(store)
+    with TestClient(create_app(settings, store=store)) as client:
+        yield Console(client, store, tokens)
+
+
 def _csrf(console: Console, path: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', console.get(path).text)
     assert found
@@ -161,7 +171,8 @@ def test_training_needs_are_scoped(console: Console) -> None:
     assert _needs(console, agent_id="B1") == []
 
 
-def test_create_action_from_finding(console: Console) -> None:
+def test_create_action_from_finding(console_both: Console) -> None:
+    console = console_both
     console.login("quality_manager")
     token = _csrf(console, "/improvement/findings/F00003")
     data = {
@@ -255,7 +266,8 @@ def test_record_training(console: Console) -> None:
     assert console.client.post("/improvement/training", data={"title": "x"}).status_code == 403
 
 
-def test_manager_changes_status_owner_due(console: Console) -> None:
+def test_manager_changes_status_owner_due(console_both: Console) -> None:
+    console = console_both
     console.login("quality_manager")
     path = "/improvement/actions/A00002"
     token = _csrf(console, path)

@@ -24,6 +24,15 @@ def tc_console(settings: Settings, duck: Store, scenarios: dict[str, Scenario]) 
         yield console
 
 
+@pytest.fixture
+def tc_console_both(settings: Settings, store: Store, scenarios: dict[str, Scenario]) -> Iterator[Console]:
+    """Like ``tc_console`` on both engines (DuckDB and PostgreSQL)."""
+    for console in make_console(settings, store):
+        save_plans(store, load_plans(PLAN_FILE, scenarios))
+        schedule(store, "q1", "2026-01", seed=1, scenarios=scenarios)
+        yield console
+
+
 def _csrf(console: Console, path: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', console.get(path).text)
     assert found
@@ -190,7 +199,8 @@ def test_plan_yaml_errors_are_shown_with_lines(tc_console: Console) -> None:
     assert tc_console.audit("testcall_plan") == []
 
 
-def test_plan_upload_then_schedule_a_month(tc_console: Console) -> None:
+def test_plan_upload_then_schedule_a_month(tc_console_both: Console) -> None:
+    tc_console = tc_console_both
     tc_console.login("test_call_manager")
     token = _csrf(tc_console, "/testcalls/plans/new")
     good = BAD_PLAN.replace("monthly_quota: -3", "monthly_quota: 4").replace("per_month: -1", "per_month: 1")
