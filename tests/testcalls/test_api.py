@@ -106,6 +106,7 @@ def test_write_endpoints_matrix(tc_api: Api, role: str, scenarios: dict[str, Sce
     tasks = _tasks(tc_api)
     mine = sorted(tasks[tasks["tester_id"] == "u_tester"]["task_id"])
     others = sorted(tasks[tasks["tester_id"] == "agency1"]["task_id"])
+    before = tc_api.store.scalar('SELECT max("at") FROM "web_audit"')  # what the fixture's set-up logged
     schedule = _post(tc_api, "/api/v1/testcalls/plans/q1/schedule", role, {"month": "2026-02", "seed": 1})
     publish = _post(tc_api, "/api/v1/testcalls/plans/q1/publish", role, {})
     record_mine = _post(tc_api, "/api/v1/testcalls/results", role, {"task_id": mine[0], "answered": False})
@@ -121,6 +122,35 @@ def test_write_endpoints_matrix(tc_api: Api, role: str, scenarios: dict[str, Sce
         assert record_mine.json()["fail_codes"] == "not_answered" and record_mine.json()["recorded_by"] == "u_tester"
     else:
         assert {r.status_code for r in (schedule, publish, record_mine, record_other, robot)} == {403}
+    audited = tc_api.store.query(
+        'SELECT "action", "target" FROM "web_audit"'
+        ' WHERE "username" = ? AND "action" LIKE ? AND "at" > ? ORDER BY "at"',
+        (f"u_{role}", "testcall_%", before),
+    )
+    expected = {
+        "managers": [
+            ("testcall_schedule", "q1 2026-02"), ("testcall_publish", "q1"),
+            ("testcall_record", mine[0]), ("testcall_record", others[0]),
+        ],
+        "tester": [("testcall_record", mine[0])],
+    }.get("managers" if role in MANAGERS else role, [])  # fmt: skip
+    assert list(audited.itertuples(index=False, name=None)) == expected
+
+
+def test_followup_close_is_audited(tc_api: Api, scenarios: dict[str, Scenario]) -> None:
+    tasks = _tasks(tc_api)
+    mine = sorted(tasks[tasks["tester_id"] == "u_tester"]["task_id"])[0]
+    record_result(
+        tc_api.store,
+        RecordInput(task_id=mine, answered=True, resolved_on_spot=False, follow_up_promised=True),
+        scenarios=scenarios, by="x",
+    )  # fmt: skip
+    done = _post(tc_api, f"/api/v1/testcalls/followups/{mine}/close", "tester", {"resolved_at": "2026-01-01T10:00:00"})
+    assert done.status_code == 200
+    audited = tc_api.store.query(
+        'SELECT "username", "target" FROM "web_audit" WHERE "action" = ?', ("testcall_followup_close",)
+    )
+    assert list(audited.itertuples(index=False, name=None)) == [("u_tester", mine)]
 
 
 def test_no_token(tc_api: Api) -> None:

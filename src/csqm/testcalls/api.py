@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
+from csqm.store import Store
 from csqm.testcalls import service
 from csqm.testcalls.errors import Forbidden
 from csqm.testcalls.loading import load_plans, load_scenarios
@@ -24,6 +25,7 @@ from csqm.testcalls.plans import save_plans, schedule
 from csqm.testcalls.records import RecordInput, publish
 from csqm.testcalls.reports import export
 from csqm.testcalls.robot import HttpJsonAdapter, run_task
+from csqm.web.auth import Principal, record_audit
 from csqm.web.deps import StateDep, StoreDep, UserDep
 from csqm.web.routes.common import ERRORS
 
@@ -216,6 +218,11 @@ class ReportPublic(BaseModel):
     missed_key_points: list[dict[str, Any]]
 
 
+def _audit(store: Store, user: Principal, action: str, target: str) -> None:
+    """Every change made through the API is in the audit log, as through the console's pages."""
+    record_audit(store, username=user.username, action=action, outcome="allowed", target=target)
+
+
 def _plan_public(row: dict[str, Any], user: Any) -> PlanPublic:
     d = json.loads(row["definition"])
     testers = [t["id"] for t in d["testers"]]
@@ -252,6 +259,8 @@ def create_plans(body: PlanUpload, user: UserDep, store: StoreDep) -> list[PlanP
         service.require_manager(user, "create plans")
         plans = load_plans("plan.yaml", scenario_library(), text=body.yaml)
         ids = save_plans(store, plans, source="api", by=user.username)
+        for plan_id in ids:
+            _audit(store, user, "testcall_plan", plan_id)
         return [_plan_public(service.plan_detail(store, principal=user, plan_id=i), user) for i in ids]
 
 
@@ -273,6 +282,7 @@ def create_schedule(
             store, plan_id, body.month, seed=body.seed, scenarios=scenario_library(),
             timezone=state.settings.timezone, replace=body.replace,
         )  # fmt: skip
+        _audit(store, user, "testcall_schedule", f"{plan_id} {body.month}")
     per: dict[str, int] = {}
     for t in tasks:
         per[t.tester_id] = per.get(t.tester_id, 0) + 1
@@ -285,7 +295,9 @@ def publish_results(plan_id: str, body: PublishRequest, user: UserDep, store: St
     """Publish the plan's results (of one month) to the service department."""
     with _guard():
         service.require_manager(user, "publish test-call results")
-        return PublishSummary(plan_id=plan_id, published=publish(store, plan_id, month=body.month))
+        published = publish(store, plan_id, month=body.month)
+        _audit(store, user, "testcall_publish", plan_id)
+        return PublishSummary(plan_id=plan_id, published=published)
 
 
 @router.get("/tasks", response_model=list[TaskPublic])
@@ -320,6 +332,7 @@ def create_result(body: RecordInput, user: UserDep, store: StoreDep, state: Stat
             source="api",
             timezone=state.settings.timezone,
         )
+        _audit(store, user, "testcall_record", body.task_id)
     return ResultPublic.model_validate(row)
 
 
@@ -371,6 +384,7 @@ def close_followup(task_id: str, body: CloseFollowUp, user: UserDep, store: Stor
         row = service.close_follow_up(
             store, principal=user, task_id=task_id, resolved_at=body.resolved_at, timezone=state.settings.timezone
         )
+        _audit(store, user, "testcall_followup_close", task_id)
     return ResultPublic.model_validate(row)
 
 
@@ -383,6 +397,7 @@ def run_robot(body: RobotRequest, user: UserDep, store: StoreDep) -> RobotPublic
         run = run_task(
             store, body.task_id, adapter, scenarios=scenario_library(), timeout=body.timeout, by=user.username
         )
+        _audit(store, user, "testcall_robot", body.task_id)
     return RobotPublic(
         task_id=run.task_id, answered=bool(run.replies), latencies=run.latencies, problems=run.problems,
         passed=run.row.get("passed"), fail_reasons=run.row.get("fail_reasons") or None,
