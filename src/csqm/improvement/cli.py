@@ -312,13 +312,27 @@ def show_cmd(app: AppContext, action_id: str, fmt: str) -> None:
 
 @actions.command("overdue")
 @click.option("--today", type=_DATE, help="Judge as of this day (default: today in the reporting zone).")
+@click.option(
+    "--remind",
+    is_flag=True,
+    help="Also raise one 'action_overdue' alert per overdue action per day: live board, alert log, webhook.",
+)
+@click.option("--webhook/--no-webhook", default=True, show_default=True, help="With --remind: queue for the webhook.")
 @_FORMAT
 @pass_app
-def overdue_cmd(app: AppContext, today: Any, fmt: str) -> None:
-    """Reminders: open or in-progress actions past their due date, most overdue first."""
+def overdue_cmd(app: AppContext, today: Any, remind: bool, webhook: bool, fmt: str) -> None:
+    """Reminders: open or in-progress actions past their due date, most overdue first.
+
+    Run it daily with --remind (cron) so owners and team leads are reminded where they look."""
     day = _day(today) or local_today(load_catalogue(user_dir_from_env()).reporting_timezone)
-    items = act.overdue(app.store(), today=day)
+    store = app.store()
+    items = act.overdue(store, today=day)
     _emit(items, fmt, _actions_table(items, f"overdue action(s) on {day}"))
+    if remind:
+        from csqm.improvement.reminders import remind_overdue
+
+        raised = remind_overdue(store, today=day, webhook=webhook)
+        console.print(f"{len(raised)} reminder alert(s) raised ({len(items) - len(raised)} already sent today).")
 
 
 @actions.command("verify")
