@@ -43,6 +43,21 @@ def _start(settings: Settings, path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _wait_until_ingesting(proc: subprocess.Popen[bytes], store_file: Path, timeout: float = 120.0) -> None:
+    """Until the child holds the store file open (its imports are done and the batch has begun), so a
+    slow start on a loaded machine cannot turn the interruption into one of the interpreter's start-up."""
+    deadline = time.monotonic() + timeout
+    fds = Path(f"/proc/{proc.pid}/fd")
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if any(Path(os.readlink(fd)) == store_file for fd in fds.iterdir()):
+                return
+        except OSError:
+            pass  # a descriptor closed while we looked
+        time.sleep(0.05)
+    raise AssertionError("the ingest never opened the store")
+
+
 def _seed_existing(tmp_path: Path, settings: Settings) -> None:
     row = "i1,phone,2026-01-05 09:00:00,,,,a1,,x"
     with open_store(settings=settings) as store:
@@ -56,6 +71,7 @@ def test_interrupted_ingest_leaves_no_partial_batch_and_rerun_completes(
 ) -> None:
     _seed_existing(tmp_path, settings)
     proc = _start(settings, big_file)
+    _wait_until_ingesting(proc, (Path(settings.data_dir) / "csqm.duckdb").resolve())
     time.sleep(after)
     assert proc.poll() is None, "ingest finished before it could be interrupted; make the file bigger"
     proc.send_signal(how)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from csqm.cli import progress
 from csqm.cli.main import cli
 from csqm.store import open_store
 from csqm.testcalls import BotServer
@@ -20,6 +21,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("CSQM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CSQM_SECRET", "test-secret-0123456789abcdef")
     monkeypatch.setenv("COLUMNS", "200")
+    # the shared console measured the terminal when first imported, perhaps by another test: widen it here
+    monkeypatch.setattr(progress.console, "width", 200)
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(cli, ["testcalls", *args], catch_exceptions=False)

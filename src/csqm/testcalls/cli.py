@@ -237,7 +237,7 @@ def followups_command(
     rows = list_followups(store, include_closed=include_closed)
     table = Table(title=f"Follow-ups ({len(rows)})")
     for col in ("task_id", "team_id", "agent_id", "scenario_id", "deadline (UTC)", "resolved (UTC)", "state"):
-        table.add_column(col, overflow="fold", no_wrap=col.endswith("id"))
+        table.add_column(col, overflow="fold", no_wrap=col.endswith("id") or col == "state")
     colours = {"overdue": "red", "open": "yellow", "late": "red", "resolved": "green"}
     for r in rows:
         state = str(r["state"])
