@@ -11,7 +11,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import pytest
@@ -24,6 +27,8 @@ from csqm.settings import Settings
 from csqm.store import Store, open_store
 from tests.conftest import IN_CI, PG_URL, ROOT
 from tests.realtime.conftest import T0
+
+T = TypeVar("T")
 
 NATS_URL = "nats://127.0.0.1:4222"
 CSQM = str(Path(sys.executable).with_name("csqm"))
@@ -93,6 +98,13 @@ def _snapshot(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str,
     return results, findings, list(zip(alerts["subject_id"], alerts["kind"], strict=True))
 
 
+def _run_async(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """Run a coroutine on a fresh loop in its own thread: an earlier test in the same worker may have
+    left this thread's event loop marked as running, which makes ``asyncio.run`` refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(fn(*args))).result()
+
+
 @pytest.mark.slow
 def test_killed_worker_loses_nothing_and_duplicates_no_alert(pg: Store, settings: Settings, tmp_path: Path) -> None:
     ensure_nats()
@@ -117,7 +129,7 @@ def test_killed_worker_loses_nothing_and_duplicates_no_alert(pg: Store, settings
     schema = pg.url.split("schema=")[1]
     Processor(pg, settings=settings)  # create the tables before the workers race to
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    asyncio.run(_publish(prefix, events))
+    _run_async(_publish, prefix, events)
     workers = [_worker(schema, prefix, tmp_path / f"w{i}.log") for i in range(2)]
     try:
         deadline = time.monotonic() + 60
@@ -142,7 +154,7 @@ def test_killed_worker_loses_nothing_and_duplicates_no_alert(pg: Store, settings
                     w.wait(15)
                 except subprocess.TimeoutExpired:
                     w.kill()
-        asyncio.run(_drop(prefix))
+        _run_async(_drop, prefix)
     got = _snapshot(pg)
     assert pg.scalar('SELECT count(*) FROM "realtime_events"') == unique
     missing, extra = set(expected[2]) - set(got[2]), set(got[2]) - set(expected[2])

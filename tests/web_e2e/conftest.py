@@ -80,8 +80,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running in this
+def browser() -> Iterator[Any]:  # thread until stopped, and later tests in the worker call asyncio.run
     if not CHROMIUM.exists():
         _missing("Debian's chromium (/usr/bin/chromium)", "scripts/ensure-browser.sh")
     if not ECHARTS.exists():
