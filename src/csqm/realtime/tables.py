@@ -10,7 +10,6 @@ webhook delivery state, and the dead letters of the webhook.
 from __future__ import annotations
 
 from csqm.store import Store
-from csqm.store.ddl import create_indexes, create_table
 from csqm.store.schema import Column, Table
 
 
@@ -122,7 +121,4 @@ def ensure_tables(store: Store, tables: tuple[Table, ...] = REALTIME_TABLES) -> 
     from csqm.inspection.tables import ensure_tables as ensure_inspection
 
     ensure_inspection(store)
-    for decl in tables:
-        store.execute(create_table(decl, store.dialect))
-        for statement in create_indexes(decl):
-            store.execute(statement)
+    store.create_tables(tables)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from csqm.errors import CsqmError
+from csqm.metrics.query import FIRST_DATE, LAST_DATE  # one definition of the dates the calendar can shift
 
 
 class WebError(CsqmError):
@@ -30,10 +31,6 @@ class ForbiddenError(WebError):
 
 class BadParameterError(WebError):
     """A request parameter the service cannot use."""
-
-
-#: Dates a request may ask for (the edges of Python's calendar cannot be shifted across time zones).
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def check_window(start: date | None, end: date | None) -> None:
