@@ -36,6 +36,7 @@ from csqm.inspection import storage as inspection_storage
 from csqm.inspection.batch import Batch
 from csqm.inspection.model import SPEAKERS
 from csqm.inspection.sentiment import sentiment_scores
+from csqm.inspection.tables import INSPECTION_FINDINGS, INSPECTION_RESULTS
 from csqm.metrics import Catalogue, load_catalogue
 from csqm.privacy import Masker
 from csqm.realtime.alerts import Alert, candidate, records, store_alerts
@@ -54,7 +55,7 @@ from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
 from csqm.settings import Settings
 from csqm.store import Store
-from csqm.store.ddl import create_table, quote
+from csqm.store.ddl import quote, sql_type
 from csqm.store.schema import TABLES, Table
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,14 @@ _UPDATABLE = (
     "abandoned",
 )
 _SPEAKER_CODES = {s: i for i, s in enumerate(SPEAKERS)}
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": _TS,
+    "date": pa.date32(),
+}
 _INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
 
 
@@ -135,6 +144,10 @@ class Outcome:
         }
 
 
+#: A stored turn as inspection reads it: (seq, speaker, offset seconds, masked text, pii kinds).
+_Stored = tuple[int, str, float, str, str | None]
+
+
 @dataclass
 class _Conv:
     row: dict[str, Any]
@@ -142,10 +155,9 @@ class _Conv:
     changed: bool = False
     seqs: set[int] = field(default_factory=set)
     polar: dict[int, float] | None = None  # the customer's polarity per turn, loaded when needed
-
-    def copy(self) -> _Conv:
-        polar = dict(self.polar) if self.polar is not None else None
-        return _Conv(dict(self.row), new=False, seqs=set(self.seqs), polar=polar)
+    #: Every stored turn, while known in memory (a conversation started here, until it is inspected
+    #: at its end); None: read them from the store when needed.
+    turns: dict[int, _Stored] | None = None
 
 
 @dataclass
@@ -181,36 +193,47 @@ def _conv_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def _turn_batch(turns: list[_Turn]) -> Batch:
-    """The new turns as an inspection batch, built straight from memory (what ``Batch.from_frames``
-    makes of the same rows, without the pandas round trip)."""
-    rows: dict[str, dict[str, Any]] = {}
+    """The new turns as an inspection batch (for the real-time rules)."""
+    grouped: dict[str, tuple[dict[str, Any], list[_Stored]]] = {}
     for t in turns:
-        rows.setdefault(t.event.conversation_id, t.conv.row)
-    index = {cid: i for i, cid in enumerate(rows)}
-    conv = np.array([index[t.event.conversation_id] for t in turns], dtype=np.int64)
-    seq = np.array([t.event.seq for t in turns], dtype=np.int64)
-    order = np.lexsort((seq, conv))
-    ordered = [turns[i] for i in order]
-    counts = np.bincount(conv, minlength=len(rows))
+        stored = (t.event.seq, t.event.speaker, t.offset, t.text or "", t.pii)
+        grouped.setdefault(t.event.conversation_id, (t.conv.row, []))[1].append(stored)
+    return _batch([(cid, row, sorted(ts)) for cid, (row, ts) in grouped.items()])
+
+
+def _batch(convs: list[tuple[str, dict[str, Any], list[_Stored]]]) -> Batch:
+    """Conversations with their turns (sorted by seq) as an inspection batch, built straight from
+    memory: what ``Batch.from_frames`` makes of the same rows, without the pandas round trip."""
+    turns = [t for _, _, ts in convs for t in ts]
+    counts = np.array([len(ts) for _, _, ts in convs], dtype=np.int64)
 
     def column(name: str) -> np.ndarray:
-        return np.array([r.get(name) for r in rows.values()], dtype=object)
+        return np.array([row.get(name) for _, row, _ in convs], dtype=object)
 
-    hold = [r.get("hold_seconds") for r in rows.values()]
+    hold = [row.get("hold_seconds") for _, row, _ in convs]
     return Batch(
-        ids=np.array(list(rows), dtype=object),
+        ids=np.array([cid for cid, _, _ in convs], dtype=object),
         channel=column("channel"),
         topic=column("topic"),
         language=column("language"),
         hold_seconds=np.array([np.nan if h is None else float(h) for h in hold], dtype=float),
         starts=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        conv=conv[order],
-        seq=seq[order],
-        speaker=np.array([_SPEAKER_CODES.get(t.event.speaker, -1) for t in ordered], dtype=np.int8),
-        offset=np.array([t.offset for t in ordered], dtype=float),
-        text=pa.array([t.text or "" for t in ordered], pa.string()),
-        pii=pa.array([t.pii for t in ordered], pa.string()),
+        conv=np.repeat(np.arange(len(convs), dtype=np.int64), counts),
+        seq=np.array([t[0] for t in turns], dtype=np.int64),
+        speaker=np.array([_SPEAKER_CODES.get(t[1], -1) for t in turns], dtype=np.int8),
+        offset=np.array([t[2] for t in turns], dtype=float),
+        text=pa.array([t[3] for t in turns], pa.string()),
+        pii=pa.array([t[4] for t in turns], pa.string()),
     )
+
+
+def _pg_array(type_: str, values: list[Any]) -> list[Any]:
+    """A column as a list psycopg binds as one array (it refuses lists mixing int and float)."""
+    if type_ == "float":
+        return [None if v is None else float(v) for v in values]
+    if type_ == "int":
+        return [None if v is None else int(v) for v in values]
+    return values
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -257,7 +280,6 @@ class Processor:
         #: Inspect ended conversations inside the batch's transaction (True), or queue them for
         #: :meth:`inspect_pending` (the server's background thread), which keeps requests short.
         self.inline_inspection = True
-        self._stages: set[str] = set()  # temporary staging tables made on this connection (PostgreSQL)
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
@@ -277,17 +299,18 @@ class Processor:
                 seen.add(event.event_id)
                 unique.append((i, event))
         if unique:
-            with self.store.transaction():
-                self._lock([e.subject for _, e in unique])
-                known = self._known_ids([e.event_id for _, e in unique])
-                fresh = [(i, e) for i, e in unique if e.event_id not in known]
-                out.duplicates += len(unique) - len(fresh)
-                try:
+            # The cached conversations are changed in place while the batch runs; if anything fails
+            # (the commit included) the transaction rolls back, so the cache is dropped with it.
+            try:
+                with self.store.transaction():
+                    self._lock([e.subject for _, e in unique])
+                    known = self._known_ids([e.event_id for _, e in unique])
+                    fresh = [(i, e) for i, e in unique if e.event_id not in known]
+                    out.duplicates += len(unique) - len(fresh)
                     convs = self._apply(fresh, received, out)
-                except BaseException:
-                    self._cache.clear()  # the transaction rolls back: forget what it changed
-                    self._stages.clear()  # a temporary table made in it is gone too
-                    raise
+            except BaseException:
+                self._cache.clear()
+                raise
             self._remember(convs)
         self._notify(out.alerts)
         return out
@@ -296,34 +319,41 @@ class Processor:
         """PostgreSQL: serialise work on the same conversations across workers (sorted: no deadlock)."""
         if not self.lock_conversations or not subjects:
             return
-        self.store.query(
+        self._rows(
             "SELECT count(pg_advisory_xact_lock(k)) FROM "
             "(SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest(?::text[]) AS x ORDER BY 1) AS s",
             [sorted(set(subjects))],
         )
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Rows of a small query as tuples (the embedded store skips the pandas frame)."""
-        if self.store.dialect == "duckdb":
-            con = self.store.con  # type: ignore[attr-defined]
-            return [tuple(r) for r in con.execute(sql, list(params)).fetchall()]
+        """Rows of a small query as plain tuples (the stores' ``rows`` skip the pandas frame)."""
+        rows = getattr(self.store, "rows", None)
+        if rows is not None:
+            return list(rows(sql, params))
         frame = self.store.query(sql, params)
         return [tuple(_clean(v) for v in r) for r in frame.itertuples(index=False, name=None)]
+
+    def _in(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: one array parameter on PostgreSQL (short SQL text, one
+        bind whatever the batch size), a list of placeholders on the embedded store."""
+        if self.store.dialect == "postgres":
+            return f"{column} = ANY(?)", [list(values)]
+        return f"{column} IN ({_marks(values)})", list(values)
 
     def _upsert(
         self,
         table: Table,
-        data: pa.Table,
+        data: dict[str, list[Any]],
         *,
         update: Sequence[str],
         coalesce: bool = False,
         returning: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """Insert ``data`` into ``table``, updating ``update`` columns of rows whose key exists, in one
-        statement (``coalesce``: keep the stored value where the new one is NULL); with ``returning``,
-        the resulting rows (columns of ``data``)."""
+        """Insert the rows of ``data`` (columns of equal length) into ``table``, updating ``update``
+        columns of rows whose key exists, in one statement (``coalesce``: keep the stored value where
+        the new one is NULL); with ``returning``, the resulting rows (columns of ``data``)."""
         name = quote(table.name)
-        cols = ", ".join(quote(c) for c in data.column_names)
+        cols = ", ".join(quote(c) for c in data)
         keys = ", ".join(quote(k) for k in table.key)
         sets = ", ".join(
             f"{quote(c)} = COALESCE(excluded.{quote(c)}, {name}.{quote(c)})"
@@ -332,47 +362,47 @@ class Processor:
             for c in update
         )
         tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" + (f" RETURNING {cols}" if returning else "")
-        return self._staged(
+        return self._sourced(
             table, data, lambda src: f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {src}{tail}", returning
         )
 
-    def _update(self, table: Table, data: pa.Table, *, update: Sequence[str]) -> None:
+    def _update(self, table: Table, data: dict[str, list[Any]], *, update: Sequence[str]) -> None:
         """Set ``update`` columns of the stored rows whose key is in ``data``, in one statement (cheaper
         than an upsert on the embedded store: the columns are not indexed, so rows change in place)."""
         name = quote(table.name)
         sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in update)
         match = " AND ".join(f"{name}.{quote(k)} = u.{quote(k)}" for k in table.key)
-        self._staged(table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} AS u WHERE {match}", False)
+        self._sourced(table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False)
 
-    def _staged(
-        self, table: Table, data: pa.Table, statement: Callable[[str], str], returning: bool
+    def _sourced(
+        self, table: Table, data: dict[str, list[Any]], statement: Callable[[str], str], returning: bool
     ) -> list[tuple[Any, ...]]:
-        """Run ``statement(source)`` with ``data`` as its source: a registered arrow view on the
-        embedded store, a temporary staging table (one per table and connection) on PostgreSQL."""
-        if self.store.dialect == "duckdb":
-            con = self.store.con  # type: ignore[attr-defined]
-            view = "_csqm_rt_source"
-            con.register(view, data)
-            try:
-                cursor = con.execute(statement(view))
-                return [tuple(r) for r in cursor.fetchall()] if returning else []
-            finally:
-                with contextlib.suppress(Exception):
-                    con.unregister(view)
-        stage = f"_csqm_rt_stage_{table.name}"
-        if stage not in self._stages:
-            stage_decl = Table(stage, "staging", tuple(table.column(c) for c in data.column_names), key=())
-            self.store.execute(create_table(stage_decl, self.store.dialect, temporary=True))
-            self._stages.add(stage)
-        self.store.execute(f"DELETE FROM {quote(stage)}")
-        self.store.load_arrow(stage, data)
-        if not returning:
-            self.store.execute(statement(quote(stage)))
+        """Run ``statement(source)`` with the rows of ``data`` as its source ``u``: one statement with
+        the columns bound as arrays and unnested on PostgreSQL (no staging table: one round trip);
+        a registered arrow view on the embedded store."""
+        if self.store.dialect == "postgres":
+            arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in data)
+            names = ", ".join(quote(c) for c in data)
+            params = [_pg_array(table.column(c).type, v) for c, v in data.items()]
+            sql = statement(f"unnest({arrays}) AS u({names})")
+            if returning:
+                return self._rows(sql, params)
+            self.store.execute(sql, params)
             return []
-        return self._rows(statement(quote(stage)), [])
+        con = self.store.con  # type: ignore[attr-defined]
+        view = "_csqm_rt_source"
+        types = {c.name: _ARROW_TYPES[c.type] for c in table.columns}
+        con.register(view, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
+        try:
+            cursor = con.execute(statement(f"{view} AS u"))
+            return [tuple(r) for r in cursor.fetchall()] if returning else []
+        finally:
+            with contextlib.suppress(Exception):
+                con.unregister(view)
 
     def _known_ids(self, ids: list[str]) -> set[str]:
-        rows = self._rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "event_id" IN ({_marks(ids)})', ids)
+        where, params = self._in('"event_id"', ids)
+        rows = self._rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE {where}', params)
         return {str(r[0]) for r in rows}
 
     def forget(self) -> None:
@@ -390,21 +420,22 @@ class Processor:
             self._cache.popitem(last=False)
 
     def _load(self, wanted: list[str]) -> dict[str, _Conv]:
-        cached = {c: self._cache[c].copy() for c in wanted if c in self._cache}
+        """The state of ``wanted`` conversations: from memory, else read from the store (their row
+        and turn numbers; their turns themselves are read only if they end, for the inspection)."""
+        cached = {c: self._cache[c] for c in wanted if c in self._cache}
         conv_ids = [c for c in wanted if c not in cached]
         if not conv_ids:
             return cached
-        cols = ", ".join(f'"{c}"' for c in (*_CONV_COLS, "abandoned"))
-        rows = self._rows(f'SELECT {cols} FROM "interactions" WHERE "interaction_id" IN ({_marks(conv_ids)})', conv_ids)
         names = (*_CONV_COLS, "abandoned")
-        convs = {str(r[0]): _Conv({k: _clean(v) for k, v in zip(names, r, strict=True)}, new=False) for r in rows}
-        if convs:
-            ids = list(convs)
-            seqs = self._rows(
-                f'SELECT "interaction_id", "seq" FROM "utterances" WHERE "interaction_id" IN ({_marks(ids)})', ids
-            )
-            for cid, seq in seqs:
-                convs[str(cid)].seqs.add(int(seq))
+        cols = ", ".join(f'i."{c}"' for c in names)
+        where, params = self._in('i."interaction_id"', conv_ids)
+        seqs = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
+        rows = self._rows(f'SELECT {cols}, {seqs} FROM "interactions" i WHERE {where}', params)
+        convs: dict[str, _Conv] = {}
+        for r in rows:
+            conv = _Conv({k: _clean(v) for k, v in zip(names, r, strict=False)}, new=False)
+            conv.seqs.update(int(s) for s in (r[-1] if r[-1] is not None else ()))
+            convs[str(r[0])] = conv
         return {**cached, **convs}
 
     def _apply(self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome) -> dict[str, _Conv]:
@@ -434,7 +465,7 @@ class Processor:
                 row: dict[str, Any] = {c: None for c in _CONV_COLS}
                 row.update({k: v for k, v in e.model_dump().items() if k in _CONV_COLS})
                 row.update(interaction_id=e.conversation_id, offered_at=at)
-                convs[e.conversation_id] = _Conv(row, new=True)
+                convs[e.conversation_id] = _Conv(row, new=True, polar={}, turns={})
             elif conv is None:
                 reject(i, e, f"conversation {e.conversation_id!r} has not started yet.", retry=True)
                 continue
@@ -495,17 +526,15 @@ class Processor:
         alerts += self._queue_alerts(queue_events, contacts, received)
         todo = sorted(set(ended) | reinspect)
         if todo and self.inline_inspection:
-            self._inspect(todo)
+            self._inspect_ended({cid: convs[cid] for cid in todo})
             out.inspected = todo
         elif todo:
             self._upsert(
-                REALTIME_PENDING,
-                pa.table(
-                    {"interaction_id": pa.array(todo, pa.string()), "queued_at": pa.array([received] * len(todo), _TS)}
-                ),
-                update=("queued_at",),
+                REALTIME_PENDING, {"interaction_id": todo, "queued_at": [received] * len(todo)}, update=("queued_at",)
             )
             out.queued = todo
+        for cid in ended:  # inspected or queued: its turns need not stay in memory any longer
+            convs[cid].turns = None
         out.alerts = store_alerts(
             self.store, alerts, now=self.clock(), window_seconds=self.config.dedup_window_seconds, webhook=self.webhook
         )
@@ -523,6 +552,9 @@ class Processor:
             scores = sentiment_scores([t.text for t in customer])
             for turn, score in zip(customer, scores, strict=True):
                 turn.polarity = round(float(score), 6)
+        for t in turns:
+            if t.conv.turns is not None:
+                t.conv.turns[t.event.seq] = (t.event.seq, t.event.speaker, t.offset, t.text or "", t.pii)
 
     def _write_conversations(self, convs: dict[str, _Conv], turns: list[_Turn]) -> None:
         new = [c.row for c in convs.values() if c.new]
@@ -530,7 +562,8 @@ class Processor:
             self.store.load_arrow("interactions", _conv_table(new))
         changed = [c.row for c in convs.values() if c.changed and not c.new]
         if changed:  # updated in one statement
-            self._update(_INTERACTIONS, _conv_table(changed), update=_UPDATABLE)
+            cols = ("interaction_id", *_UPDATABLE)
+            self._update(_INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=_UPDATABLE)
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -609,12 +642,13 @@ class Processor:
         missing = sorted({t.event.conversation_id for t in new if t.conv.polar is None})
         loaded: dict[str, dict[int, float]] = {cid: {} for cid in missing}
         if missing:
-            stored = self.store.query(
+            where, params = self._in('"subject_id"', missing)
+            stored = self._rows(
                 f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" WHERE "event_type" = '
-                f"'utterance' AND \"speaker\" = 'customer' AND \"subject_id\" IN ({_marks(missing)})",
-                missing,
+                f"'utterance' AND \"speaker\" = 'customer' AND {where}",
+                params,
             )
-            for cid, seq, pol in zip(stored["subject_id"], stored["seq"], stored["polarity"], strict=True):
+            for cid, seq, pol in stored:
                 if pol is not None and not pd.isna(pol):
                     loaded[str(cid)][int(seq)] = float(pol)
         history: dict[str, dict[int, float]] = {}
@@ -658,6 +692,36 @@ class Processor:
         return alerts
 
     # -- inspection at the end -------------------------------------------------------------------
+    def _inspect_ended(self, convs: dict[str, _Conv]) -> None:
+        """Inspect ended conversations with the full packs. Those whose every turn is in memory (started
+        in this process) are inspected from there: the batch is what ``Batch.from_frames`` makes of
+        their stored rows, so the results are the same (tested against ``csqm inspect``), without
+        reading back what was just written. The others are read back, exactly as ``csqm inspect`` does."""
+        known = {cid: c.turns for cid, c in convs.items() if c.turns is not None}
+        rest = [cid for cid in convs if cid not in known]
+        if rest:
+            self._inspect(rest)
+        if not known:
+            return
+        batch = _batch([(cid, convs[cid].row, sorted(turns.values())) for cid, turns in known.items()])
+        result = self.inspector.run(batch)
+        results, findings = inspection_storage.result_tables(result, self.packs.version, self.clock())
+        offered = [convs[cid].row["offered_at"] for cid in results.column("interaction_id").to_pylist()]
+        results = results.append_column("offered_at", pa.array(offered, _TS))
+        ids = list(known)
+        if self.store.dialect == "postgres":  # both deletes in one round trip
+            self.store.execute(
+                f'WITH f AS (DELETE FROM "{INSPECTION_FINDINGS.name}" WHERE "interaction_id" = ANY(?)) '
+                f'DELETE FROM "{INSPECTION_RESULTS.name}" WHERE "interaction_id" = ANY(?)',
+                [ids, ids],
+            )
+        else:
+            for table in (INSPECTION_FINDINGS, INSPECTION_RESULTS):
+                where, params = self._in('"interaction_id"', ids)
+                self.store.execute(f'DELETE FROM "{table.name}" WHERE {where}', params)
+        self.store.load_arrow(INSPECTION_RESULTS.name, results)
+        self.store.load_arrow(INSPECTION_FINDINGS.name, findings)
+
     def _inspect(self, ids: list[str]) -> None:
         """Inspect ended conversations with the full packs, as ``csqm inspect`` does (same code)."""
         interactions, utterances = inspection_storage.fetch(self.store, ids)
@@ -695,8 +759,7 @@ class Processor:
                 if getattr(e, key) is not None:
                     row[key] = getattr(e, key)
             row[column[e.type]] = at
-        types = {c.name: (_TS if c.type == "timestamp" else pa.string()) for c in REALTIME_QUEUE.columns}
-        data = pa.table({c: pa.array([r.get(c) for r in rows.values()], types[c]) for c in cols})
+        data = {c: [r.get(c) for r in rows.values()] for c in cols}
         stored = self._upsert(REALTIME_QUEUE, data, update=cols[1:], coalesce=True, returning=True)
         return {str(r[0]): {c: _clean(v) for c, v in zip(cols, r, strict=True)} for r in stored}
 

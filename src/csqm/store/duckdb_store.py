@@ -76,6 +76,11 @@ class DuckDBStore(Store):
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         return self.con.execute(sql, list(params)).df()
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query as plain tuples (small hot-path lookups skip the DataFrame)."""
+        cursor = self.con.execute(sql, list(params))
+        return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+
     def load_arrow(self, name: str, data: pa.Table) -> None:
         view = "_csqm_arrow_in"
         self.con.register(view, data)

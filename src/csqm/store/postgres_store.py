@@ -60,6 +60,13 @@ class PostgresStore(Store):
             names = [d.name for d in cur.description or ()]
             return pd.DataFrame(cur.fetchall(), columns=names)
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query as plain tuples: for small hot-path lookups, where building a
+        DataFrame costs more than the query itself."""
+        with self.conn.cursor() as cur:
+            cur.execute(_pg_sql(sql) if params else sql, list(params) or None)
+            return list(cur.fetchall()) if cur.description else []
+
     def load_arrow(self, name: str, data: pa.Table) -> None:
         if data.num_rows == 0:
             return
