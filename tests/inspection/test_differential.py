@@ -239,9 +239,10 @@ def test_greeting_window_whole_words_and_punctuation() -> None:
     assert spans(find(greeting, [("customer", "hi"), ("agent", "ok"), ("agent", "hi")], language="en")) == missing
 
 
-def test_sparse_terms_find_the_same_hits_as_the_batch_wide_automaton() -> None:
-    """Phrase sets searched with their own automaton over a few turns (greeting windows, the
-    identity check) give exactly the hits the one batch-wide automaton gives in those turns."""
+def test_own_automaton_over_some_turns_finds_the_same_hits_as_the_batch_wide_one() -> None:
+    """Phrase sets the batch-wide automaton does not cover (a plug-in matching terms it did not
+    list) are searched with their own automaton over only the turns asked for; they get exactly the
+    hits the batch-wide automaton gives in those turns."""
     from csqm.inspection.detectors.base import DetectContext
     from csqm.inspection.detectors.terms import PhraseIndex, match_terms
 
@@ -259,10 +260,11 @@ def test_sparse_terms_find_the_same_hits_as_the_batch_wide_automaton() -> None:
     assert len(sparse) >= 6  # greeting, closing and identity check of both packs
     dense = PhraseIndex(lit for t in sparse for lit in t.literals())
     everywhere = dense.search(batch)
-    ctx = DetectContext(batch, inspector.index)
+    ctx = DetectContext(batch, PhraseIndex(["no such phrase"]))  # covers none of them
     compared = 0
     for terms in sparse:
-        assert inspector.index.is_sparse(terms) and not dense.is_sparse(terms)
+        assert ctx.index.is_sparse(terms) and not dense.is_sparse(terms)
+        assert not inspector.index.is_sparse(terms)  # the engine searches them with everything else
         mask = np.array([rng.random() < 0.4 for _ in range(batch.n_turns)], dtype=bool)
         for chars in (True, False):
             want = match_terms(terms, dense, everywhere, mask, chars=chars)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from csqm.inspection.detectors.kernels import char_offsets
 from csqm.inspection.model import SPEAKERS
 
 _CONV_COLUMNS = ("interaction_id", "channel", "topic", "language", "hold_seconds")
@@ -89,23 +90,22 @@ class Batch:
         offsets = _offsets(self.lower)
         return np.asarray(offsets - offsets[0], dtype=np.int64)
 
+    @functools.cached_property
+    def utf8(self) -> tuple[np.ndarray, np.ndarray]:
+        """The UTF-8 bytes of the masked text (uint8, straight from the Arrow buffer, not copied) and
+        the offset of each turn in them (int64, T + 1; turn ``t`` is ``data[starts[t]:starts[t + 1]]``)."""
+        data = self.text.buffers()[2]
+        array = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        return array, _offsets(self.text)
+
     def char_offsets(self, turns: np.ndarray, byte_offsets: np.ndarray) -> np.ndarray:
         """Character offsets inside their turn of byte offsets inside their turn (at character boundaries)."""
-        turns = np.asarray(turns, dtype=np.int64)
-        out = np.array(byte_offsets, dtype=np.int64)
-        if not len(out):
-            return out
-        starts = self.byte_starts
-        wide = (starts[turns + 1] - starts[turns]) != self.char_length[turns]  # turns with non-ASCII text
-        todo = np.flatnonzero(wide & (out > 0))
-        if len(todo):
-            # characters = bytes − continuation bytes (10xxxxxx) before the offset, counted for all at once
-            lengths = out[todo]
-            firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-            at = np.repeat(starts[turns[todo]] - firsts, lengths) + np.arange(int(lengths.sum()))
-            continuation = (self._bytes_array[at] & 0xC0) == 0x80
-            out[todo] = lengths - np.add.reduceat(continuation.astype(np.int64), firsts)
-        return out
+        offsets = np.asarray(byte_offsets, dtype=np.int64)
+        if not len(offsets):
+            return offsets.copy()
+        data, starts = self.utf8
+        result: np.ndarray = char_offsets(data, starts, np.asarray(turns, dtype=np.int64), offsets)
+        return result
 
     def bytes_of(self, turns: np.ndarray) -> tuple[bytes, np.ndarray]:
         """The bytes of :attr:`lower` of only the given turns, back to back, and where each starts (n + 1)."""

@@ -111,9 +111,7 @@ class DetectContext:
         """Hits of ``terms`` inside the turns where the mask ``turns`` holds, with character spans
         (``chars=False``: UTF-8 byte spans, in the same order; cheaper when only turns matter)."""
         if self.index.is_sparse(terms):  # searched on its own: the batch-wide search is not needed
-            return match_terms(
-                terms, self.index, PhraseHits(self.batch, np.zeros((0, 3), np.int64)), turns, chars=chars
-            )
+            return match_terms(terms, self.index, PhraseHits.empty(self.batch), turns, chars=chars)
         return match_terms(terms, self.index, self.phrase_hits, turns, chars=chars)
 
     @property

@@ -7,17 +7,19 @@ Matching ignores ASCII case. Offsets reported to detectors are characters inside
 
 from __future__ import annotations
 
-import itertools
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import ahocorasick_rs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csqm.inspection.batch import Batch
+from csqm.inspection.detectors import kernels
+from csqm.inspection.detectors.automaton import Automaton
 
 _SHIFT = np.int64(1 << 32)
 
@@ -111,43 +113,30 @@ class Hits:
         return cls(*(np.concatenate([getattr(p, f) for p in items]) for f in ("turn", "start", "end", "term")))
 
 
-#: Bytes that are ASCII letters or digits (a Latin phrase glued to one is not a whole word).
-_WORD = np.zeros(256, dtype=bool)
-_WORD[[ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
-
-
 class PhraseIndex:
-    """One automaton over every literal of every rule; searched once per batch (over UTF-8 bytes).
+    """One automaton over every literal of every rule, searched once per batch by compiled code
+    (:mod:`~csqm.inspection.detectors.automaton`).
 
-    ``sparse`` terms are only ever searched in a few turns (a speaker's first or last N turns, the
-    conversations with a disclosure): each gets its own small automaton, run over just the turns
-    asked for, and their literals stay out of the batch-wide one (fewer hits to sort through).
+    ``sparse`` terms (those a detector only ever searches in a few turns) are part of the same
+    automaton: with the compiled search a hit costs a few nanoseconds, so one pass over the text for
+    everything is cheaper than a second pass over the few turns. Terms that are not covered (a
+    plug-in matching phrases it did not list in ``terms()``) get their own small automaton.
     """
 
     def __init__(self, literals: Iterable[str], sparse: Iterable[Terms] = ()) -> None:
-        self.patterns = sorted({lit for lit in literals if lit})
+        everything = {lit for lit in literals if lit} | {lit for t in sparse for lit in t.literals()}
+        self.patterns = sorted(everything)
         self.ids = {p: i for i, p in enumerate(self.patterns)}
-        # Latin phrases match whole words only ("sue" is not in "issue"); CJK has no word boundaries.
-        self.left = np.array([p[0].isascii() and p[0].isalnum() for p in self.patterns], dtype=bool)
-        self.right = np.array([p[-1].isascii() and p[-1].isalnum() for p in self.patterns], dtype=bool)
-        self._automaton = (
-            ahocorasick_rs.BytesAhoCorasick(
-                [p.encode("utf-8") for p in self.patterns], implementation=ahocorasick_rs.Implementation.DFA
-            )
-            if self.patterns
-            else None
-        )
+        self._automaton = Automaton.build(self.patterns) if self.patterns else None
         self._own: dict[Terms, PhraseIndex] = {}
-        for terms in sparse:
-            self.own_index(terms)
 
     def covers(self, terms: Terms) -> bool:
         """Whether every literal of ``terms`` is in this automaton."""
         return all(lit in self.ids for lit in terms.literals())
 
     def is_sparse(self, terms: Terms) -> bool:
-        """Whether ``terms`` are searched with their own automaton (declared sparse, or not covered)."""
-        return terms in self._own or not self.covers(terms)
+        """Whether ``terms`` are searched with their own automaton (not covered by this one)."""
+        return not self.covers(terms)
 
     def own_index(self, terms: Terms) -> PhraseIndex:
         """The small automaton of ``terms`` alone (built once)."""
@@ -159,54 +148,37 @@ class PhraseIndex:
         """All phrase occurrences in ``batch`` (overlapping ones included), or only in the turns
         with the given indices."""
         if self._automaton is None or batch.n_turns == 0 or (turns is not None and not len(turns)):
-            return PhraseHits(batch, np.zeros((0, 3), dtype=np.int64))
-        if turns is None:
-            data, starts, ids = batch.lower_bytes, batch.byte_starts, None
-        else:
-            ids = np.asarray(turns, dtype=np.int64)
-            data, starts = batch.bytes_of(ids)
-        found = self._automaton.find_matches_as_indexes(data, overlapping=True)
-        flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=3 * len(found))
-        return PhraseHits(batch, flat.reshape(-1, 3), self, data, starts, ids)
+            return PhraseHits.empty(batch, len(self.patterns))
+        data, starts = batch.utf8
+        which = np.arange(batch.n_turns, dtype=np.int64) if turns is None else np.asarray(turns, dtype=np.int64)
+        return PhraseHits(batch, *self._automaton.search(data, starts, which))
 
 
 class PhraseHits:
-    """The phrase index's matches in one batch (byte spans), grouped by phrase for quick selection."""
+    """The phrase index's matches in one batch (byte spans inside the turn), grouped by phrase:
+    the hits of pattern ``p`` are rows ``first[p]:first[p + 1]``, in turn then start order."""
 
-    def __init__(
-        self,
-        batch: Batch,
-        raw: np.ndarray,
-        index: PhraseIndex | None = None,
-        data: bytes | None = None,
-        starts: np.ndarray | None = None,
-        ids: np.ndarray | None = None,
-    ) -> None:
+    def __init__(self, batch: Batch, first: np.ndarray, turn: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         self.batch = batch
-        self.index = index
-        if starts is None:
-            starts = batch.byte_starts
-        turn = np.searchsorted(starts, raw[:, 1], side="right") - 1
-        inside = raw[:, 2] <= starts[turn + 1]  # never across two turns
-        raw, turn = raw[inside], turn[inside]
-        if index is not None and len(raw):
-            text = batch.lower_bytes if data is None else data
-            keep = _whole_words(text, raw, starts[turn], starts[turn + 1], index)
-            raw, turn = raw[keep], turn[keep]
-        order = np.argsort(raw[:, 0], kind="stable")
-        self._pattern = raw[order, 0]
-        local = turn[order]
-        self._turn = local if ids is None else ids[local]
-        self._start = raw[order, 1] - starts[local]
-        self._end = raw[order, 2] - starts[local]
+        self._first = first
+        self._turn = turn
+        self._start = start
+        self._end = end
+
+    @classmethod
+    def empty(cls, batch: Batch, n_patterns: int = 0) -> PhraseHits:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(batch, np.zeros(n_patterns + 1, dtype=np.int64), z, z, z)
+
+    def __len__(self) -> int:
+        return len(self._turn)
 
     def of(self, index: PhraseIndex, phrases: Iterable[str]) -> Hits:
         """Hits of ``phrases`` (``term`` = position in ``phrases``), in byte offsets inside the turn."""
-        wanted = [index.ids[p.lower()] for p in phrases]
-        if not wanted or not len(self._pattern):
+        wanted = np.array([index.ids[p.lower()] for p in phrases], dtype=np.int64)
+        if not len(wanted) or not len(self._turn):
             return Hits.empty()
-        lo = np.searchsorted(self._pattern, wanted, side="left")
-        hi = np.searchsorted(self._pattern, wanted, side="right")
+        lo, hi = self._first[wanted], self._first[wanted + 1]
         n = hi - lo
         total = int(n.sum())
         if not total:
@@ -215,20 +187,6 @@ class PhraseHits:
         take = np.arange(total) + np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n)
         term = np.repeat(np.arange(len(wanted)), n)
         return Hits(self._turn[take], self._start[take], self._end[take], term)
-
-
-def _whole_words(data: bytes, raw: np.ndarray, lo: np.ndarray, hi: np.ndarray, index: PhraseIndex) -> np.ndarray:
-    """Hits of Latin phrases not glued to a letter or digit on either side (checked on the bytes:
-    the bytes of a non-ASCII character are never ASCII letters or digits)."""
-    pattern, start, end = raw[:, 0], raw[:, 1], raw[:, 2]
-    left, right = index.left[pattern] & (start > lo), index.right[pattern] & (end < hi)
-    if not (left.any() or right.any()):
-        return np.ones(len(raw), dtype=bool)
-    text = np.frombuffer(data, dtype=np.uint8)
-    last = len(text) - 1
-    glued_left = left & _WORD[text[np.clip(start - 1, 0, last)]]
-    glued_right = right & _WORD[text[np.clip(end, 0, last)]]
-    return np.asarray(~(glued_left | glued_right))
 
 
 def match_terms(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.ndarray, *, chars: bool = True) -> Hits:
@@ -271,7 +229,7 @@ def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
     if not len(candidates):
         return Hits.empty()
     pattern = re.compile(terms.regex or "", re.IGNORECASE)
-    texts = batch.lower.take(pa.array(candidates)).to_pylist()
+    texts = pc.ascii_lower(batch.text.take(pa.array(candidates))).to_pylist()
     rows: list[tuple[int, int, int]] = []
     for t, text in zip(candidates.tolist(), texts, strict=True):
         for m in pattern.finditer(text or ""):
@@ -286,38 +244,27 @@ def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
 
 def _kept(batch: Batch, found: Hits, terms: Terms) -> np.ndarray:
     """Hits (byte spans) that no negation cue ends right before (within ``negation_window``
-    characters, or touching) and that lie inside no exception phrase; checked in each hit's turn."""
-    keep = np.ones(len(found), dtype=bool)
-    negations = [n.lower() for n in terms.negations]
-    exceptions = [x.lower() for x in terms.exceptions]
-    window = terms.negation_window
-    starts = batch.char_offsets(found.turn, found.start).tolist()
-    ends = batch.char_offsets(found.turn, found.end).tolist()
-    texts = batch.lower.take(pa.array(found.turn)).to_pylist()
-    for i, (text, s, e) in enumerate(zip(texts, starts, ends, strict=True)):
-        for cue in negations:
-            if cue in text and _occurs(text, cue, max(0, s - window - len(cue)), s - len(cue)):
-                keep[i] = False
-                break
-        else:
-            for x in exceptions:
-                if x in text and _occurs(text, x, max(0, e - len(x)), s):
-                    keep[i] = False
-                    break
-    return keep
+    characters, or touching) and that lie inside no exception phrase; checked in each hit's turn
+    (compiled: whole words for Latin cues and exceptions, as the phrase index matches them)."""
+    data, starts = batch.utf8
+    cues, cue_first, cue_glue = _packed(terms.negations)
+    exceptions, exc_first, exc_glue = _packed(terms.exceptions)
+    negations = (cues, cue_first, cue_glue, terms.negation_window)
+    return np.asarray(
+        kernels.kept(data, starts, found.turn, found.start, found.end, *negations, exceptions, exc_first, exc_glue)
+    )
 
 
-def _occurs(text: str, phrase: str, first: int, last: int) -> bool:
-    """Whether ``phrase`` occurs in ``text`` starting at ``first``…``last`` (whole words for Latin
-    phrases, as the phrase index matches them)."""
-    left, right = _is_word(phrase[0]), _is_word(phrase[-1])
-    i = text.find(phrase, first)
-    while 0 <= i <= last:
-        end = i + len(phrase)
-        if not (left and i > 0 and _is_word(text[i - 1])) and not (right and end < len(text) and _is_word(text[end])):
-            return True
-        i = text.find(phrase, i + 1)
-    return False
+@functools.lru_cache(maxsize=512)
+def _packed(phrases: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-cased phrases as one byte array, where each starts (n + 1), and whether each must not be
+    glued to a letter or digit on the left / right."""
+    encoded = [p.lower().encode("utf-8") for p in phrases]
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.int64)
+    first = np.concatenate(([0], np.cumsum([len(e) for e in encoded]))).astype(np.int64)
+    lowered = [p.lower() for p in phrases]
+    glue = np.array([[_is_word(p[0]), _is_word(p[-1])] for p in lowered], dtype=np.bool_).reshape(-1, 2)
+    return data, first, glue
 
 
 def _is_word(ch: str) -> bool:
