@@ -24,10 +24,11 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, WebSocket, W
 from fastapi.responses import StreamingResponse
 
 from csqm.realtime.alerts import Alert, acknowledge, list_alerts
+from csqm.realtime.ingress import IngressError
 from csqm.realtime.kpis import live_kpis
 from csqm.realtime.runtime import Runtime, runtime_of
-from csqm.web.auth import Principal, authenticate, record_audit
-from csqm.web.deps import AppState, StateDep, StoreDep, UserDep
+from csqm.web.auth import Principal, authenticate, cached_principal, record_audit
+from csqm.web.deps import AppState, QuickUserDep, StateDep, StoreDep, UserDep
 from csqm.web.scope import condition
 
 router = APIRouter(tags=["realtime"])
@@ -62,14 +63,52 @@ def _events_of(body: Any) -> list[object]:
     return events
 
 
+async def _ready_runtime(app: Any, state: AppState) -> Runtime:
+    """The app's runtime; the first request creates it under the store lock (in a worker thread)."""
+    runtime: Runtime | None = getattr(app.state, "csqm_realtime", None)
+    if runtime is not None:
+        return runtime
+
+    def create() -> Runtime:
+        with state.lock:
+            return runtime_of(state, app.state)
+
+    return await to_thread.run_sync(create)
+
+
+async def _process(runtime: Runtime, events: list[object]) -> dict[str, Any]:
+    """The request's outcome from the group committer (its events are merged with concurrent ones)."""
+    try:
+        outcome = await asyncio.wrap_future(runtime.submit(events))
+    except IngressError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    return outcome.as_dict()
+
+
 @router.post("/events", summary="Send a batch of real-time events")
-def post_events(request: Request, state: StateDep, user: UserDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
+async def post_events(request: Request, user: QuickUserDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     """Validate, store and evaluate the events; returns accepted/duplicate counts, the errors by
-    event index, the alerts raised and the conversations inspected (ended)."""
+    event index, the alerts raised and the conversations inspected (ended). Concurrent requests are
+    processed together (one transaction; each gets its own part of the outcome); 503 when the
+    store failed (nothing of the request was kept)."""
     _sender(user)
     events = _events_of(body)
-    outcome = _runtime(request, state).processor.process(events)  # the store lock is held (UserDep)
-    return outcome.as_dict()
+    state: AppState = request.app.state.csqm
+    return await _process(await _ready_runtime(request.app, state), events)
+
+
+async def _ws_principal(state: AppState, token: str) -> Principal | None:
+    if not token:
+        return None
+    known = cached_principal(state.store, token=token)
+    if known is not None:
+        return known
+
+    def auth() -> Principal | None:
+        with state.lock:
+            return authenticate(state.store, token=token)
+
+    return await to_thread.run_sync(auth)
 
 
 @router.websocket("/events/ws")
@@ -78,22 +117,12 @@ async def events_ws(websocket: WebSocket) -> None:
     state: AppState = websocket.app.state.csqm
     header = websocket.headers.get("authorization", "")
     token = websocket.query_params.get("token") or (header[7:] if header.lower().startswith("bearer ") else "")
-
-    def auth() -> Principal | None:
-        with state.lock:
-            return authenticate(state.store, token=token) if token else None
-
-    principal = await to_thread.run_sync(auth)
+    principal = await _ws_principal(state, token)
     if principal is None or principal.role not in SENDERS:
         await websocket.close(code=4401 if principal is None else 4403)
         return
     await websocket.accept()
-
-    def handle(events: list[object]) -> dict[str, Any]:
-        with state.lock:
-            runtime = _runtime(websocket, state)
-            return runtime.processor.process(events).as_dict()
-
+    runtime = await _ready_runtime(websocket.app, state)
     try:
         while True:
             text = await websocket.receive_text()
@@ -108,7 +137,11 @@ async def events_ws(websocket: WebSocket) -> None:
             if len(events) > MAX_BATCH:
                 await websocket.send_json({"error": f"At most {MAX_BATCH} events per message."})
                 continue
-            await websocket.send_json(await to_thread.run_sync(handle, events))
+            try:
+                reply = await _process(runtime, events)
+            except HTTPException as exc:
+                reply = {"error": exc.detail}
+            await websocket.send_json(reply)
     except WebSocketDisconnect:
         return
 

@@ -1,10 +1,14 @@
-"""What one server process runs for real time: the processor, the live board, the timers and the
-webhook sender, sharing the app's store under its lock.
+"""What one server process runs for real time: the processor, the ingress's group committer, the
+live board, the timers and the webhook sender, sharing the app's store under its lock.
 
-The board is an in-process ring of recent alerts that the server-sent-events endpoint reads; alerts
-raised in this process are put there as soon as they are committed, and alerts stored by other
-processes (NATS workers) are picked up by the background thread, which also runs the timers
-(:meth:`Processor.tick`) and delivers due webhooks every ``interval`` seconds.
+Events sent over HTTP and the WebSocket go through :class:`~csqm.realtime.ingress.GroupCommitter`:
+concurrent requests are processed as one batch. The board is an in-process ring of recent alerts
+that the server-sent-events endpoint reads; alerts raised in this process are put there as soon as
+they are committed, and alerts stored by other processes (NATS workers) are picked up by the
+background thread, which also runs the timers (:meth:`Processor.tick`) and delivers due webhooks
+every ``interval`` seconds. Ended conversations queued for inspection are inspected a few at a time
+between the committer's commits while events arrive (so an inspection never delays a waiting
+request for long, and at least one chunk a second), and by the background thread when none arrive.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
 
 from csqm.realtime.alerts import Alert, list_rows
 from csqm.realtime.config import RealtimeConfig, load_config
-from csqm.realtime.engine import Processor
+from csqm.realtime.engine import Outcome, Processor
 from csqm.realtime.events import utcnow
+from csqm.realtime.ingress import GroupCommitter
 from csqm.realtime.webhook import WebhookSender
 from csqm.web.deps import AppState
 
@@ -70,7 +76,7 @@ class Runtime:
         webhook_url: str | None = None,
         webhook_secret: bytes | None = None,
         interval: float = 1.0,
-        inspect_chunk: int = 12,
+        inspect_chunk: int = 4,
     ) -> None:
         self.state = state
         self.clock = clock
@@ -95,8 +101,10 @@ class Runtime:
             else None
         )
         self.interval = interval
-        #: Ended conversations inspected per hold of the store lock by the background step.
+        #: Ended conversations inspected per hold of the store lock (between commits, background step).
         self.inspect_chunk = inspect_chunk
+        self._maybe_pending = True  # conversations may be queued from before (a restart)
+        self.ingress = GroupCommitter(self._process_batch, state.store, state.lock, between=self._inspect_some)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_at = clock() - timedelta(minutes=1)
@@ -104,22 +112,41 @@ class Runtime:
     def _lock(self) -> Any:
         return self.state.lock
 
-    def process(self, raw: list[object]) -> Any:
+    def process(self, raw: list[object]) -> Outcome:
+        """Process one batch now, alone (library use and tests; the ingress uses :meth:`submit`)."""
         with self.state.lock:
-            return self.processor.process(raw)
+            return self._process_batch(raw, self.clock())
+
+    def submit(self, raw: list[object]) -> Future[Outcome]:
+        """Queue a request's events for the group committer; the future gets the request's outcome."""
+        return self.ingress.submit(raw, self.clock())
+
+    def _process_batch(self, raw: list[object], received: datetime) -> Outcome:
+        outcome = self.processor.process(raw, received_at=received)
+        if outcome.queued:
+            self._maybe_pending = True
+        return outcome
+
+    def _inspect_some(self) -> bool:
+        """Inspect one chunk of queued ended conversations; True when there may be more. Skipped
+        (no query) when nothing was queued since the queue was last found empty."""
+        if not self._maybe_pending or self.processor.inline_inspection:
+            return False
+        with self.state.lock:
+            done = self.processor.inspect_pending(limit=self.inspect_chunk)
+        if len(done) < self.inspect_chunk:
+            self._maybe_pending = False
+            return False
+        return True
 
     def step(self, now: datetime | None = None) -> None:
-        """One round of background work: timers, alerts from other processes, due webhooks."""
+        """One round of background work: timers, alerts from other processes, due webhooks, and the
+        queued inspections when no events are arriving (else the committer does them)."""
         now = now or self.clock()
         with self.state.lock:
             self.processor.tick(now)
-        # Ended conversations are inspected a few at a time, letting requests in between: the lock
-        # is never held for long, which keeps the ingress latency's tail short.
-        while True:
-            with self.state.lock:
-                done = self.processor.inspect_pending(limit=self.inspect_chunk)
-            if len(done) < self.inspect_chunk or self._stop.is_set():
-                break
+        # A few at a time, letting requests in between: the lock is never held for long.
+        while not self.ingress.active and not self._stop.is_set() and self._inspect_some():
             time.sleep(0.002)
         with self.state.lock:
             since = self._seen_at - timedelta(seconds=10)
@@ -147,6 +174,7 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        self.ingress.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

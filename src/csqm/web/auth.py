@@ -2,13 +2,23 @@
 
 Tokens are 32 random bytes (URL-safe); only their SHA-256 is stored, which is enough for a secret
 of that entropy. Passwords, when set, are hashed with argon2.
+
+A token that authenticated is remembered for :data:`TOKEN_CACHE_SECONDS` (per store, in this
+process), so a busy sender does not cost a query per request. Revoking tokens or disabling a user
+through this process forgets them at once; a change made by *another* process (possible only on
+PostgreSQL: the embedded store has one process) takes effect within that many seconds. Failures are
+never cached: every failed attempt is still looked up and audited.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -34,6 +44,65 @@ class Principal:
     role: Role
     team_id: str | None = None
     agent_id: str | None = None
+
+
+#: How long an authenticated token is remembered (seconds); see the module doc.
+TOKEN_CACHE_SECONDS = 10.0
+
+
+class TokenCache:
+    """Principals of recently authenticated token hashes, per store, each kept for ``ttl`` seconds.
+
+    Keyed by the store object (weakly: a closed and dropped store takes its entries with it), so
+    two stores in one process never see each other's tokens. ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self, ttl: float = TOKEN_CACHE_SECONDS, *, clock: Callable[[], float] = time.monotonic, size: int = 10_000
+    ) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.size = size
+        self._entries: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Principal]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, digest: str) -> Principal | None:
+        """The principal remembered for ``digest`` on ``store``, if it has not expired."""
+        with self._lock:
+            entries = self._entries.get(store)
+            hit = entries.get(digest) if entries is not None else None
+            if entries is None or hit is None:
+                return None
+            if self.clock() >= hit[0]:
+                del entries[digest]
+                return None
+            return hit[1]
+
+    def put(self, store: Store, digest: str, principal: Principal) -> None:
+        with self._lock:
+            entries = self._entries.setdefault(store, {})
+            if len(entries) >= self.size:  # many distinct live tokens: start over rather than grow
+                entries.clear()
+            entries[digest] = (self.clock() + self.ttl, principal)
+
+    def forget(self, username: str | None = None) -> None:
+        """Forget ``username``'s tokens (every token when None), in every store of this process."""
+        with self._lock:
+            for entries in self._entries.values():
+                for digest in [d for d, (_, p) in entries.items() if username is None or p.username == username]:
+                    del entries[digest]
+
+
+#: The process's token cache, used by :func:`authenticate`.
+TOKEN_CACHE = TokenCache()
+
+
+def forget_tokens(username: str | None = None) -> None:
+    """Make this process look ``username``'s tokens up again (all users' when None): call it after
+    revoking tokens, disabling a user or changing a role."""
+    TOKEN_CACHE.forget(username)
 
 
 def _now() -> datetime:
@@ -131,11 +200,14 @@ def demo_login(store: Store) -> tuple[str, str]:
 
 
 def revoke_tokens(store: Store, *, username: str) -> int:
-    """Revoke every valid token of ``username``; return how many."""
-    return store.execute(
+    """Revoke every valid token of ``username``; return how many. They stop working at once here
+    (and within :data:`TOKEN_CACHE_SECONDS` in other processes)."""
+    count = store.execute(
         'UPDATE "web_tokens" SET "revoked_at" = ? WHERE "username" = ? AND "revoked_at" IS NULL',
         (_now(), username),
     )
+    forget_tokens(username)
+    return count
 
 
 def verify_password(store: Store, *, username: str, password: str) -> bool:
@@ -149,24 +221,38 @@ def verify_password(store: Store, *, username: str, password: str) -> bool:
         return False
 
 
+def cached_principal(store: Store, *, token: str) -> Principal | None:
+    """The principal of ``token`` if it authenticated on ``store`` in the last few seconds (no
+    query: callers that do not hold the store yet try this first)."""
+    return TOKEN_CACHE.get(store, token_hash(token))
+
+
 def authenticate(store: Store, *, token: str) -> Principal | None:
-    """The active user owning a valid ``token``, or None; every attempt is audited."""
+    """The active user owning a valid ``token``, or None; every failed attempt is audited.
+
+    Served from :data:`TOKEN_CACHE` when the token authenticated recently (see the module doc)."""
+    digest = token_hash(token)
+    known = TOKEN_CACHE.get(store, digest)
+    if known is not None:
+        return known
     frame = store.query(
         'SELECT u."username", u."role", u."team_id", u."agent_id" FROM "web_tokens" AS t '
         'JOIN "web_users" AS u ON u."username" = t."username" '
         'WHERE t."token_hash" = ? AND t."revoked_at" IS NULL AND u."active"',
-        (token_hash(token),),
+        (digest,),
     )
     if frame.empty:
         record_audit(store, username=None, action="token_auth", outcome="denied", detail="Unknown or revoked token.")
         return None
     row = frame.iloc[0]
-    return Principal(
+    principal = Principal(
         str(row["username"]),
         row["role"],
         None if row["team_id"] is None else str(row["team_id"]),
         None if row["agent_id"] is None else str(row["agent_id"]),
     )
+    TOKEN_CACHE.put(store, digest, principal)
+    return principal
 
 
 def record_audit(

@@ -112,12 +112,13 @@ def list_command(app_ctx: AppContext) -> None:
 def disable_command(app_ctx: AppContext, username: str) -> None:
     """Disable USERNAME: their tokens and sessions stop working at once."""
     from csqm.errors import ConfigError
-    from csqm.web.auth import record_audit
+    from csqm.web.auth import forget_tokens, record_audit
     from csqm.web.tables import ensure_tables
 
     store = app_ctx.store()
     ensure_tables(store)
     if not store.execute('UPDATE "web_users" SET "active" = false WHERE "username" = ?', (username,)):
         raise ConfigError(f"There is no user {username!r}.")
+    forget_tokens(username)
     record_audit(store, username=None, action="user_disable", target=username, outcome="allowed", detail="CLI.")
     click.echo(f"Disabled {username}.")

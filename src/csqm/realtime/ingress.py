@@ -1,0 +1,322 @@
+"""Group commit for the HTTP and WebSocket ingress: one processor call for many concurrent requests.
+
+Why: a batch's cost is mostly fixed (the event-id check, the appends, the commit), and the embedded
+store has one writer. When every request runs its own batch under the app's store lock, many small
+concurrent requests — a contact centre's hundreds of live conversations, each sending a turn or a
+few — queue on that lock and each pays the fixed cost. Here requests put their events on one queue;
+one committer thread takes everything waiting, runs :meth:`Processor.process` once for the merged
+batch under the lock, and gives each request its own part of the outcome (:func:`split`): its
+accepted and duplicate counts, its errors with its own event indexes, the alerts its events raised
+and the conversations it ended. Events keep their order (requests in arrival order, each request's
+events in its order), so the events of a conversation that one client sends in order are processed
+in order.
+
+Isolation: a bad event is an error of its own request only (events are validated one by one). When
+the merged batch fails as a whole (a database error), nothing of it was stored (one transaction);
+its requests are then processed one at a time, so a request that makes the processor fail does not
+take the others with it, and each request that still fails gets the error. Requests of other
+merged batches are not affected.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from csqm.realtime.engine import Outcome
+from csqm.realtime.events import EventError
+from csqm.realtime.tables import REALTIME_EVENTS
+from csqm.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Events merged into one batch at most (a bigger single request is still one batch).
+MAX_EVENTS = 2000
+
+
+#: Processes a merged batch received at the given time (the committer holds the store lock).
+Process = Callable[[list[object], datetime], Outcome]
+
+
+@dataclass
+class _Request:
+    events: list[object]
+    arrived: datetime
+    future: Future[Outcome] = field(default_factory=Future)
+
+
+class IngressError(RuntimeError):
+    """The events of a request could not be stored (nothing of them was); safe to send again."""
+
+
+def _event_key(raw: object, key: str) -> str | None:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _local(error: EventError, start: int) -> EventError:
+    """The error as its request sees it: the index (and the message's "Event N") within the request."""
+    index = error.index - start
+    message = error.error
+    prefix = f"Event {error.index}"
+    if message.startswith(prefix):
+        message = f"Event {index}" + message[len(prefix) :]
+    return replace(error, index=index, error=message)
+
+
+def split(
+    outcome: Outcome,
+    requests: Sequence[Sequence[object]],
+    stored: Callable[[list[str]], set[str]],
+) -> list[Outcome]:
+    """Each request's part of ``outcome``, the outcome of its events processed as one batch in order.
+
+    Every event was accepted, a duplicate, rejected or deferred; the last two are listed by index.
+    Duplicates are counted by the processor only in total: an event is one when an earlier event of
+    the batch (not rejected) has its id — or when its id was stored before this batch, which only
+    ``stored(ids)`` (the ids among ``ids`` that this batch stored) can tell; it is called only when
+    the first rule does not explain all the duplicates (a sender re-sending events).
+    """
+    starts = [0]
+    for events in requests:
+        starts.append(starts[-1] + len(events))
+    parts = [Outcome() for _ in requests]
+    rejected: set[int] = set()
+    for errors, attr in ((outcome.errors, "errors"), (outcome.deferred, "deferred")):
+        for error in errors:
+            k = bisect.bisect_right(starts, error.index) - 1
+            getattr(parts[k], attr).append(_local(error, starts[k]))
+            rejected.add(error.index)
+    rest = [
+        (k, _event_key(raw, "event_id") or "", raw)
+        for k, events in enumerate(requests)
+        for i, raw in enumerate(events, start=starts[k])
+        if i not in rejected
+    ]
+    repeats = _repeats([eid for _, eid, _ in rest], outcome.duplicates, stored)
+    _attribute(outcome, parts, rest, repeats)
+    return parts
+
+
+def _repeats(ids: list[str], duplicates: int, stored: Callable[[list[str]], set[str]]) -> list[bool]:
+    """Which of the accepted-or-duplicate events (in batch order) were duplicates (see :func:`split`)."""
+    seen: set[str] = set()
+    repeats = []
+    for eid in ids:
+        repeats.append(eid in seen)
+        seen.add(eid)
+    if sum(repeats) == duplicates:
+        return repeats
+    fresh, claimed = stored(sorted(seen)), set()
+    repeats = []
+    for eid in ids:
+        repeats.append(eid not in fresh or eid in claimed)
+        claimed.add(eid)
+    return repeats
+
+
+def _attribute(
+    outcome: Outcome, parts: list[Outcome], rest: list[tuple[int, str, object]], repeats: list[bool]
+) -> None:
+    """Counts, alerts (by the event that raised them) and ended conversations (by the requests whose
+    accepted events are about them) to their requests."""
+    by_event: dict[str, int] = {}
+    by_subject: dict[str, list[int]] = {}
+    for (k, eid, raw), repeat in zip(rest, repeats, strict=True):
+        if repeat:
+            parts[k].duplicates += 1
+            continue
+        parts[k].accepted += 1
+        by_event.setdefault(eid, k)
+        subject = _event_key(raw, "conversation_id") or _event_key(raw, "contact_id")
+        owners = by_subject.setdefault(subject or "", [])
+        if k not in owners:
+            owners.append(k)
+    for alert in outcome.alerts:
+        raiser = by_event.get(alert.event_id or "")
+        for owner in [raiser] if raiser is not None else by_subject.get(alert.subject_id, []):
+            parts[owner].alerts.append(alert)
+    for ids, attr in ((outcome.inspected, "inspected"), (outcome.queued, "queued")):
+        for cid in ids:
+            for owner in by_subject.get(cid, []):
+                getattr(parts[owner], attr).append(cid)
+
+
+class GroupCommitter:
+    """The queue and the committer thread (see the module doc).
+
+    The thread starts with the first request and ends after ``idle_seconds`` without one (the next
+    request starts it again), so an app that is never stopped leaves nothing running. ``between``
+    runs between commits once no request has arrived for ``grace_seconds`` — and at least every
+    ``between_seconds`` even when requests keep coming, so it is never starved (the runtime inspects
+    a few ended conversations there); it returns True when there may be more to do."""
+
+    def __init__(
+        self,
+        process: Process,
+        store: Store,
+        lock: Any,
+        *,
+        max_events: int = MAX_EVENTS,
+        idle_seconds: float = 2.0,
+        between: Callable[[], bool] | None = None,
+        between_seconds: float = 1.0,
+        grace_seconds: float = 0.01,
+    ) -> None:
+        self.process = process
+        self.store = store
+        self.lock = lock
+        self.max_events = max_events
+        self.idle_seconds = idle_seconds
+        self.between = between
+        self.between_seconds = between_seconds
+        self.grace_seconds = grace_seconds
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._last: datetime | None = None
+        self._between_at = time.monotonic()
+        self._stopping = False
+        #: Merged batches committed and requests served (tests and the benchmark read them).
+        self.batches = 0
+        self.requests = 0
+
+    def submit(self, events: list[object], arrived: datetime) -> Future[Outcome]:
+        """Queue a request's events; the future gets its outcome, or :class:`IngressError`."""
+        request = _Request(events, arrived)
+        self._queue.put(request)
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="csqm-ingress", daemon=True)
+                self._thread.start()
+        return request.future
+
+    @property
+    def active(self) -> bool:
+        """Whether the committer thread runs (requests arrived in the last ``idle_seconds``)."""
+        return self._thread is not None
+
+    def _run(self) -> None:
+        more = True  # whether ``between`` may have work
+        while True:
+            quiet = self.grace_seconds if more and self.between is not None else self.idle_seconds
+            try:
+                first = self._queue.get(timeout=quiet)
+            except queue.Empty:
+                first = None
+            if first is not None:
+                self._commit(self._gather(first))
+                more = True
+                if time.monotonic() - self._between_at >= self.between_seconds:
+                    more = self._between()  # overdue: requests keep coming, do one round anyway
+                if not self._stopping:
+                    continue
+            elif more and not self._stopping:
+                more = self._between()  # no request for ``grace_seconds``: the ingress is quiet
+                continue
+            with self._start:
+                if self._queue.empty():
+                    self._thread = None
+                    self._stopping = False
+                    return
+
+    def _gather(self, first: _Request) -> list[_Request]:
+        batch, size = [first], len(first.events)
+        while size < self.max_events:
+            try:
+                request = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if request is None:  # stop() asked while requests were queued: they are served first
+                continue
+            batch.append(request)
+            size += len(request.events)
+        return batch
+
+    def _between(self) -> bool:
+        self._between_at = time.monotonic()
+        if self.between is None:
+            return False
+        try:
+            return self.between()
+        except Exception:
+            log.exception("work between ingress commits failed")
+            return False
+
+    def _received(self, batch: list[_Request]) -> datetime:
+        """The batch's receipt time: its first request's, made unique per batch (a later batch never
+        gets the same or an earlier one), so the events a batch stored are known by it."""
+        received = min(r.arrived for r in batch)
+        if self._last is not None and received <= self._last:
+            received = self._last + timedelta(microseconds=1)
+        self._last = received
+        return received
+
+    def _commit(self, batch: list[_Request]) -> None:
+        received = self._received(batch)
+        merged = [event for request in batch for event in request.events]
+        try:
+            with self.lock:
+                outcome = self.process(merged, received)
+                parts = self._split(outcome, batch, received)
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+            else:
+                for request in batch:  # one at a time: only the requests that fail alone fail
+                    self._commit([request])
+            return
+        self.batches += 1
+        self.requests += len(batch)
+        for request, part in zip(batch, parts, strict=True):
+            if isinstance(part, Exception):
+                request.future.set_exception(part)
+            else:
+                request.future.set_result(part)
+
+    def _split(self, outcome: Outcome, batch: list[_Request], received: datetime) -> list[Outcome | Exception]:
+        try:
+            return list(split(outcome, [r.events for r in batch], lambda ids: self._stored(ids, received)))
+        except Exception as exc:  # stored, but not reportable: say so (sending again is safe)
+            log.error("the outcome of a real-time batch could not be split: %s", type(exc).__name__)
+            error = IngressError(
+                f"The events were processed but their outcome could not be reported ({type(exc).__name__}); "
+                "sending them again is safe: events already stored count as duplicates."
+            )
+            return [error for _ in batch]
+
+    def _fail(self, request: _Request, exc: Exception) -> None:
+        log.error("real-time events could not be stored: %s", type(exc).__name__)  # no event data in logs
+        request.future.set_exception(
+            IngressError(
+                f"The events could not be stored ({type(exc).__name__}); nothing of this request was kept, "
+                "send it again."
+            )
+        )
+
+    def _stored(self, ids: list[str], received: datetime) -> set[str]:
+        """The ids among ``ids`` stored by the batch received at ``received`` (the lock is held)."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" for _ in ids)
+        frame = self.store.query(
+            f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "received_at" = ? AND "event_id" IN ({marks})',
+            [received, *ids],
+        )
+        return {str(x) for x in frame["event_id"]}
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Serve what is queued, then end the thread (waiting at most ``timeout`` seconds)."""
+        thread = self._thread
+        if thread is not None:
+            self._stopping = True
+            self._queue.put(None)
+            thread.join(timeout)
