@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from csqm.errors import ConfigError
 from csqm.inspection.batch import Batch
+from csqm.inspection.detectors import kernels
 from csqm.inspection.detectors.base import DetectContext, Detected, Scope, SentimentModel
 from csqm.inspection.detectors.terms import PhraseIndex
 from csqm.inspection.loading import LoadedRule, LoadedScorecard, Packs, digest
@@ -23,6 +23,7 @@ from csqm.inspection.model import ConversationResult, Finding, ItemScore
 from csqm.inspection.scoring import ItemTable, Scores, score_batch
 
 _EXCERPT = 12
+_MARKS = np.frombuffer("…【】".encode(), dtype=np.uint8)
 
 
 def language_of(value: object, default: str) -> str:
@@ -186,7 +187,8 @@ class Inspector:
         conv_card = np.array([g.card for g in groups], dtype=np.int64)[codes] if len(codes) else np.zeros(0, np.int64)
         ctx = DetectContext(batch, self.index, self.sentiment)
         found, applicable = self._detect(ctx, conv_scope, conv_card)
-        return self._score(batch, found, applicable, conv_card, [groups[c].digest for c in codes])
+        digests = np.array([g.digest for g in groups], dtype=object)[codes].tolist() if len(codes) else []
+        return self._score(batch, found, applicable, conv_card, digests)
 
     def _detect(
         self, ctx: DetectContext, conv_scope: np.ndarray, conv_card: np.ndarray
@@ -194,11 +196,12 @@ class Inspector:
         b = ctx.batch
         applicable = np.zeros((b.n_conversations, len(self.items.item_id)), dtype=bool)
         found: list[tuple[int, Detected]] = []
+        scopes: dict[tuple[bytes, tuple[str, ...]], Scope] = {}
         for r, loaded in enumerate(self.rules):
             convs = conv_scope[r]
             if not convs.any():
                 continue
-            scope = Scope(convs, convs[b.conv] & b.speaker_mask(loaded.speakers), loaded.speakers)
+            scope = _scope(b, convs, loaded.speakers, scopes)
             try:
                 det = loaded.detector.detect(ctx, scope)
             except ConfigError:
@@ -265,6 +268,20 @@ class Inspector:
         )
 
 
+def _scope(
+    b: Batch, convs: np.ndarray, speakers: tuple[str, ...], seen: dict[tuple[bytes, tuple[str, ...]], Scope]
+) -> Scope:
+    """The scope of a rule; rules with the same conversations and speakers share one (its masks are
+    read-only), so the turn mask is computed once per distinct scope rather than once per rule."""
+    key = (np.packbits(convs).tobytes(), speakers)
+    if key not in seen:
+        turns = convs[b.conv] & b.speaker_mask(speakers)
+        conversations = convs.copy()
+        turns.flags.writeable = conversations.flags.writeable = False
+        seen[key] = Scope(conversations, turns, speakers)
+    return seen[key]
+
+
 def _group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the number of its distinct combination of ``columns`` (missing values are one value),
     and the first row of each combination."""
@@ -280,14 +297,25 @@ def _group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
-    """Each finding's evidence: the detector's own, or an excerpt cut from the turn's text."""
-    cut = [i for i, e in enumerate(raw) if e is None and turn[i] >= 0]
-    if not cut:
-        return [e or "" for e in raw]
-    texts = batch.text.take(pa.array(turn[cut])).to_pylist()
+    """Each finding's evidence: the detector's own, or an excerpt cut from the turn's text (compiled,
+    all at once; the rare span outside its turn is cut by :func:`_excerpt`)."""
     out: list[str] = [e or "" for e in raw]
-    for i, text, s, x in zip(cut, texts, start[cut].tolist(), end[cut].tolist(), strict=True):
-        out[i] = _excerpt(text or "", s, x)
+    cut = np.array([i for i, e in enumerate(raw) if e is None], dtype=np.int64)
+    cut = cut[turn[cut] >= 0] if len(cut) else cut
+    if not len(cut):
+        return out
+    data, starts = batch.utf8
+    pieces, first, odd = kernels.excerpts(
+        data, starts, turn[cut], start[cut], end[cut], _EXCERPT, 2 * _EXCERPT + 20, _MARKS
+    )
+    # one decode for all; each excerpt's bytes are whole characters, so byte → character offsets are exact
+    text = pieces.tobytes().decode("utf-8")
+    chars = np.concatenate(([0], np.cumsum((pieces & 0xC0) != 0x80)))[first].tolist()
+    for n, i in enumerate(cut.tolist()):
+        out[i] = text[chars[n] : chars[n + 1]]
+    for n in np.flatnonzero(odd).tolist():
+        i = int(cut[n])
+        out[i] = _excerpt(batch.text_of(int(turn[i])), int(start[i]), int(end[i]))
     return out
 
 

@@ -114,6 +114,14 @@ class DetectContext:
             return match_terms(terms, self.index, PhraseHits.empty(self.batch), turns, chars=chars)
         return match_terms(terms, self.index, self.phrase_hits, turns, chars=chars)
 
+    def turns_with(self, terms: Terms, turns: np.ndarray) -> np.ndarray:
+        """The turn of every hit of ``terms`` inside the turns where the mask ``turns`` holds (a turn
+        may repeat): all "was it said" needs, without spans, overlaps or character offsets."""
+        if terms.regex or terms.negations or terms.exceptions or self.index.is_sparse(terms):
+            return self.match(terms, turns, chars=False).turn
+        found = self.phrase_hits.of(self.index, terms.phrases).turn
+        return np.asarray(found[turns[found]])
+
     @property
     def sentiment(self) -> SentimentModel:
         if self._sentiment is None:

@@ -223,3 +223,114 @@ def kept(
                     keep[k] = False
                     break
     return keep
+
+
+@_inline
+def _byte_at(data: np.ndarray, lo: Int, hi: Int, chars: Int) -> Int:
+    """Byte offset of character ``chars`` of the turn ``lo:hi`` (clamped to the turn, like slicing)."""
+    i = lo
+    seen = 0
+    while i < hi and seen < chars:
+        i += 1
+        while i < hi and (data[i] & 0xC0) == 0x80:
+            i += 1
+        seen += 1
+    return i
+
+
+@_inline
+def _put(out: np.ndarray, at: Int, data: np.ndarray, a: Int, b: Int) -> Int:
+    for i in range(a, b):
+        out[at] = data[i]
+        at += 1
+    return at
+
+
+@_jit
+def excerpts(
+    data: np.ndarray,
+    starts: np.ndarray,
+    turns: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    context: int,
+    head: int,
+    marks: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evidence of span findings, all at once: ``…`` + up to ``context`` characters + ``【`` + the
+    match + ``】`` + up to ``context`` characters + ``…`` (the dots only where the turn goes on);
+    the first ``head`` characters of the turn when the span is unknown (start < 0).
+
+    Returns the UTF-8 bytes of every excerpt back to back, where each starts (n + 1), and which
+    spans were out of order or outside their turn (left empty here: the caller cuts those in Python,
+    with Python's slicing rules). ``marks`` holds the bytes of …, 【 and 】 (three each)."""
+    n = len(turns)
+    total = 0
+    for k in range(n):
+        total += starts[turns[k] + 1] - starts[turns[k]] + 12
+    out = np.empty(total, dtype=np.uint8)
+    first = np.zeros(n + 1, dtype=np.int64)
+    odd = np.zeros(n, dtype=np.bool_)
+    at = 0
+    for k in range(n):
+        lo = starts[turns[k]]
+        hi = starts[turns[k] + 1]
+        if start[k] < 0:
+            at = _put(out, at, data, lo, _byte_at(data, lo, hi, head))
+            first[k + 1] = at
+            continue
+        chars = 0
+        for i in range(lo, hi):
+            chars += (data[i] & 0xC0) != 0x80
+        if not start[k] <= end[k] <= chars:
+            odd[k] = True
+            first[k + 1] = at
+            continue
+        a = _byte_at(data, lo, hi, max(0, start[k] - context))
+        s = _byte_at(data, lo, hi, start[k])
+        e = _byte_at(data, lo, hi, end[k])
+        z = _byte_at(data, lo, hi, end[k] + context)
+        if a > lo:
+            at = _put(out, at, marks, 0, 3)
+        at = _put(out, at, data, a, s)
+        at = _put(out, at, marks, 3, 6)
+        at = _put(out, at, data, s, e)
+        at = _put(out, at, marks, 6, 9)
+        at = _put(out, at, data, e, z)
+        if z < hi:
+            at = _put(out, at, marks, 0, 3)
+        first[k + 1] = at
+    return out[:at], first, odd
+
+
+@_jit
+def window(conv_starts: np.ndarray, mask: np.ndarray, size: int, from_start: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per conversation, the first (or last) ``size`` turns among those where ``mask`` holds, and
+    whether the conversation has any such turn."""
+    in_window = np.zeros(len(mask), dtype=np.bool_)
+    spoke = np.zeros(len(conv_starts) - 1, dtype=np.bool_)
+    for c in range(len(conv_starts) - 1):
+        lo = conv_starts[c]
+        hi = conv_starts[c + 1]
+        taken = 0
+        for n in range(hi - lo):
+            t = lo + n if from_start else hi - 1 - n
+            if mask[t]:
+                in_window[t] = True
+                taken += 1
+                if taken == size:
+                    break
+        spoke[c] = taken > 0
+    return in_window, spoke
+
+
+@_jit
+def any_turn(conv_starts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per conversation, whether ``mask`` holds for any of its turns."""
+    out = np.zeros(len(conv_starts) - 1, dtype=np.bool_)
+    for c in range(len(conv_starts) - 1):
+        for t in range(conv_starts[c], conv_starts[c + 1]):
+            if mask[t]:
+                out[c] = True
+                break
+    return out

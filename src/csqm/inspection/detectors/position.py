@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field
 
+from csqm.inspection.detectors import kernels
 from csqm.inspection.detectors.base import DetectContext, Detected, Detector, Scope
 from csqm.inspection.detectors.terms import Terms
 
@@ -47,53 +45,20 @@ class PositionDetector(Detector):
         return [self._p]
 
     def sparse_terms(self) -> Sequence[Terms]:
-        return [self._p]  # searched in the window turns only
+        return [self._p]  # only ever looked for in the window turns
 
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         p, b = self._p, ctx.batch
-        rank, back = b.ranks(scope.turns)
-        in_window = (rank if p.window == "first" else back) >= 0
-        in_window &= (rank if p.window == "first" else back) < p.turns
-        spoke = np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
+        in_window, spoke = kernels.window(b.starts, scope.turns, p.turns, p.window == "first")
         applicable = scope.conversations & spoke
         if p.must == "not_say":
-            return Detected.from_hits(b, ctx.match(p, in_window, chars=False).in_chars(b), applicable)
+            return Detected.from_hits(b, ctx.match(p, in_window), applicable)
         said = np.zeros(b.n_conversations, dtype=bool)
-        said[b.conv[_turns_saying(ctx, p, in_window)]] = True
+        said[b.conv[ctx.turns_with(p, in_window)]] = True
         missing = np.flatnonzero(applicable & ~said)
         where = "前" if p.window == "first" else "最后"
         why = f"{where}{p.turns}轮未说 / not in {p.window} {p.turns} turn(s): {_listing(p)}"
         return Detected.whole(missing, why, applicable)
-
-
-def _turns_saying(ctx: DetectContext, terms: Terms, turns: np.ndarray) -> np.ndarray:
-    """Indices of the turns (of the mask ``turns``) with at least one hit of ``terms``.
-
-    Plain phrase lists (no regex, negations or exceptions) are tested with one RE2 alternation per
-    turn — whole words for Latin phrases, as the phrase index does — instead of listing every hit."""
-    if terms.regex or terms.negations or terms.exceptions:
-        return ctx.match(terms, turns, chars=False).turn
-    candidates = np.flatnonzero(turns)
-    if not len(candidates):
-        return candidates
-    texts = ctx.batch.lower.take(pa.array(candidates))
-    said = pc.match_substring_regex(texts, _alternation(terms.phrases))
-    found: np.ndarray = candidates[np.asarray(said.to_numpy(zero_copy_only=False), dtype=bool)]
-    return found
-
-
-def _alternation(phrases: tuple[str, ...]) -> str:
-    """An RE2 pattern matching any of ``phrases`` (ASCII lower-cased text; Latin phrases as whole words)."""
-    parts = []
-    for phrase in sorted({p.lower() for p in phrases}):
-        left = "(?:^|[^0-9a-z])" if _glues(phrase[0]) else ""
-        right = "(?:$|[^0-9a-z])" if _glues(phrase[-1]) else ""
-        parts.append(left + re.escape(phrase) + right)
-    return "|".join(parts)
-
-
-def _glues(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
 
 
 class AbsenceParams(Terms):
@@ -116,9 +81,13 @@ class AbsenceDetector(Detector):
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         assert isinstance(self.params, AbsenceParams)
         b = ctx.batch
-        hits = ctx.match(self.params, scope.turns, chars=False)
-        said = np.bincount(b.conv[hits.turn], minlength=b.n_conversations) >= self.params.min_count
-        spoke = np.bincount(b.conv[scope.turns], minlength=b.n_conversations) > 0
+        if self.params.min_count == 1:
+            said = np.zeros(b.n_conversations, dtype=bool)
+            said[b.conv[ctx.turns_with(self.params, scope.turns)]] = True
+        else:
+            hits = ctx.match(self.params, scope.turns, chars=False)
+            said = np.bincount(b.conv[hits.turn], minlength=b.n_conversations) >= self.params.min_count
+        spoke = kernels.any_turn(b.starts, scope.turns)
         applicable = scope.conversations & spoke
         missing = np.flatnonzero(applicable & ~said)
         return Detected.whole(missing, f"未说 / never said: {_listing(self.params)}", applicable)
