@@ -126,28 +126,35 @@ def _repeats(ids: list[str], duplicates: int, stored: Callable[[list[str]], set[
 def _attribute(
     outcome: Outcome, parts: list[Outcome], rest: list[tuple[int, str, object]], repeats: list[bool]
 ) -> None:
-    """Counts, alerts (by the event that raised them) and ended conversations (by the requests whose
-    accepted events are about them) to their requests."""
+    """Counts, alerts (to the request of the event that raised them) and ended conversations (to the
+    requests that ended them; a conversation re-inspected for a late turn: to the requests about it)."""
     by_event: dict[str, int] = {}
     by_subject: dict[str, list[int]] = {}
+    by_end: dict[str, list[int]] = {}
     for (k, eid, raw), repeat in zip(rest, repeats, strict=True):
         if repeat:
             parts[k].duplicates += 1
             continue
         parts[k].accepted += 1
         by_event.setdefault(eid, k)
-        subject = _event_key(raw, "conversation_id") or _event_key(raw, "contact_id")
-        owners = by_subject.setdefault(subject or "", [])
-        if k not in owners:
-            owners.append(k)
+        subject = _event_key(raw, "conversation_id") or _event_key(raw, "contact_id") or ""
+        _add(by_subject, subject, k)
+        if _event_key(raw, "type") == "conversation_ended":
+            _add(by_end, subject, k)
     for alert in outcome.alerts:
         raiser = by_event.get(alert.event_id or "")
         for owner in [raiser] if raiser is not None else by_subject.get(alert.subject_id, []):
             parts[owner].alerts.append(alert)
     for ids, attr in ((outcome.inspected, "inspected"), (outcome.queued, "queued")):
         for cid in ids:
-            for owner in by_subject.get(cid, []):
+            for owner in by_end.get(cid) or by_subject.get(cid, []):
                 getattr(parts[owner], attr).append(cid)
+
+
+def _add(index: dict[str, list[int]], key: str, k: int) -> None:
+    owners = index.setdefault(key, [])
+    if k not in owners:
+        owners.append(k)
 
 
 class GroupCommitter:
