@@ -15,14 +15,16 @@ The arithmetic, per conversation and its scorecard:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
+from csqm.inspection.detectors import kernels
 from csqm.inspection.loading import LoadedScorecard
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ItemTable:
     """Every item of every scorecard as flat arrays (row = one item of one scorecard)."""
 
@@ -44,6 +46,20 @@ class ItemTable:
             cap=np.array([it.cap for _, it in rows], dtype=float),
             fatal=np.array([it.fatal for _, it in rows], dtype=bool),
         )
+
+    def card_rows(self, n_cards: int) -> np.ndarray:
+        """Scorecard ``k``'s items are rows ``card_rows[k]:card_rows[k + 1]`` (needs rows in card order)."""
+        return np.searchsorted(self.card, np.arange(n_cards + 1), side="left").astype(np.int64)
+
+    @functools.cached_property
+    def exact(self) -> bool:
+        """Whether every weight and deduction is a multiple of 1/1024 below 2**30 (and rows are in
+        card order): then every sum of them is exact in floating point, whatever the order of adding,
+        so compiled code that adds in another order than numpy gives identical scores."""
+        values = np.concatenate((self.weight, self.per, self.cap))
+        ok = np.isfinite(values) & (np.abs(values) < 2**30)
+        in_order = bool(np.all(self.card[1:] >= self.card[:-1]))
+        return in_order and bool(ok.all() and np.all(values * 1024 == np.round(values * 1024)))
 
     def row(self, card: int, item: str | None) -> int:
         """Row of ``item`` in scorecard ``card``, or -1."""
@@ -91,18 +107,37 @@ def score_batch(
     counted = f_counts & (f_item >= 0)
     fatal = f_counts & (f_fatal_rule | (counted & items.fatal[np.maximum(f_item, 0)]))
     deduction = _deductions(items, f_conv, f_item, f_seq, counted)
-    n_items = applicable.shape[1]
-    flat = f_conv[counted] * n_items + f_item[counted]
-    lost = np.bincount(flat, weights=deduction[counted], minlength=applicable.size).reshape(applicable.shape)
-    weight = np.where(applicable, items.weight[None, :], 0.0)
-    earned = np.where(applicable, weight - lost, 0.0)
-    total = weight.sum(axis=1)
-    score = np.divide(100.0 * earned.sum(axis=1), total, out=np.full(n_conv, np.nan), where=total > 0)
+    earned, got, total = _points(items, conv_card, applicable, f_conv[counted], f_item[counted], deduction[counted])
+    score = np.divide(100.0 * got, total, out=np.full(n_conv, np.nan), where=total > 0)
     fatal_count = np.bincount(f_conv[fatal], minlength=n_conv)
     score = np.where(fatal_count > 0, 0.0, np.round(score, 2))
     threshold = pass_score[np.maximum(conv_card, 0)] if len(pass_score) else np.zeros(n_conv)
     passed = np.where(np.isnan(score), -1, (fatal_count == 0) & (score >= threshold)).astype(np.int8)
     return Scores(score, passed, fatal_count, f_item, deduction, fatal, applicable, earned)
+
+
+def _points(
+    items: ItemTable,
+    conv_card: np.ndarray,
+    applicable: np.ndarray,
+    f_conv: np.ndarray,
+    f_item: np.ndarray,
+    deduction: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points earned per (conversation, item row), and per conversation their sum and the sum of
+    the applicable weights."""
+    if items.exact and len(conv_card):
+        # compiled: only the items of each conversation's own scorecard, no (conversations × every item) temporaries
+        n_cards = max(int(conv_card.max()), int(items.card.max()) if len(items.card) else -1) + 1
+        points: tuple[np.ndarray, np.ndarray, np.ndarray] = kernels.card_points(
+            conv_card, items.card_rows(n_cards), applicable, items.weight, f_conv, f_item, deduction
+        )
+        return points
+    n_items = applicable.shape[1]
+    lost = np.bincount(f_conv * n_items + f_item, weights=deduction, minlength=applicable.size)
+    weight = np.where(applicable, items.weight[None, :], 0.0)
+    earned = np.where(applicable, weight - lost.reshape(applicable.shape), 0.0)
+    return earned, earned.sum(axis=1), weight.sum(axis=1)
 
 
 def _deductions(
