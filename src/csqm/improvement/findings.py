@@ -30,8 +30,9 @@ from csqm.improvement import stats
 from csqm.improvement.models import Finding
 from csqm.improvement.records import ImprovementError, UnknownIdError, log_event, mask, next_id, now, ready, rows
 from csqm.improvement.tables import FINDING_STATUSES, SCOPE_KINDS
-from csqm.metrics import Catalogue, Metric, compute_metrics, load_catalogue, user_dir_from_env
+from csqm.metrics import Catalogue, Metric, load_catalogue, user_dir_from_env
 from csqm.metrics.compiler import unsupported
+from csqm.metrics.rollup import compute_metrics
 from csqm.store import Store
 
 SOURCES = ("inspection", "kpi", "test_call")
@@ -196,7 +197,8 @@ def _target_metrics(cat: Catalogue, cfg: DetectSettings) -> list[str]:
 
 
 def _compute(store: Store, ids: list[str], cat: Catalogue, **kw: Any) -> pd.DataFrame:
-    """compute_metrics for the ``ids`` that can answer the breakdown, in one query (the others are left out)."""
+    """compute_metrics for the ``ids`` that can answer the breakdown (the others are left out), read
+    through the KPI rollup where it is current: the same answer, without rescanning the raw tables."""
     asked = set(kw.get("by", ()))
     usable = [m for m in ids if not unsupported(cat[m], cat, asked)]
     if not usable:

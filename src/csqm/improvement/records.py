@@ -12,7 +12,7 @@ from csqm.errors import CsqmError
 from csqm.improvement.tables import ensure_tables
 from csqm.privacy import mask_free_text
 from csqm.store import Store
-from csqm.store.rows import plain
+from csqm.store.rows import records
 
 
 class ImprovementError(CsqmError):
@@ -68,13 +68,11 @@ def _text(value: object) -> str | None:
 
 def rows(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Every row as a dict of plain values, ``date_columns`` as :class:`datetime.date`."""
-    out = []
-    for rec in frame.to_dict("records"):
-        row = {str(k): plain(v) for k, v in rec.items()}
+    out = records(frame)
+    for row in out:
         for col in date_columns:
             if isinstance(row.get(col), datetime):
                 row[col] = row[col].date()
-        out.append(row)
     return out
 
 

@@ -8,8 +8,8 @@ applied and the status.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +19,7 @@ from csqm.metrics import history as hist
 from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
 from csqm.metrics.compiler import check_request, compile_metrics, with_inputs
 from csqm.metrics.compiler import unsupported as unsupported_dims
-from csqm.metrics.engines import engine_for
+from csqm.metrics.engines import Engine, engine_for
 from csqm.metrics.filters import Filter, parse_where
 from csqm.metrics.request import MetricQueryError, Request
 from csqm.metrics.results import History, empty_result, long_format, ordered
@@ -50,6 +50,73 @@ def compute_metrics(
     ``--where`` filter language or parsed filters. Raises MetricQueryError naming the metric and
     dimension when an explicitly requested metric cannot answer.
     """
+    plan = plan_query(
+        store,
+        metrics,
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        where=where,
+        catalogue=catalogue,
+        timezone=timezone,
+        record_history=record_history,
+        today=today,
+    )
+    frames = []
+    for segment, as_of in plan.segments():
+        compiled = compile_metrics(as_of, plan.ids, segment, plan.engine)
+        wide = store.query(compiled.sql, compiled.params)
+        frames.append(long_format(wide, plan.ids, segment, as_of, plan.versions))
+    return plan.result(frames)
+
+
+Sync = Callable[[Store, Catalogue, date], History]
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A validated metric request: what :func:`compute_metrics` and the rollup's answer both start
+    from (one place checks zones, filters, dates and metric choice, and records catalogue history)."""
+
+    catalogue: Catalogue
+    request: Request
+    ids: list[str]
+    skipped: dict[str, str]
+    versions: History
+    engine: Engine
+
+    def segments(self) -> Iterator[tuple[Request, Catalogue]]:
+        """The request cut where a definition changed, with the catalogue as of each stretch."""
+        for window, as_of in _segments(self.catalogue, self.ids, self.request, self.versions):
+            yield replace(self.request, window=window), as_of
+
+    def result(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
+        """Long-format frames of the segments, as one ordered result with ``attrs["skipped"]``."""
+        if frames:
+            result = ordered(pd.concat(frames, ignore_index=True), self.ids, self.request.keys)
+        else:
+            result = empty_result(self.request)
+        result.attrs["skipped"] = self.skipped
+        return result
+
+
+def plan_query(
+    store: Store,
+    metrics: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    where: str | Sequence[str] | Sequence[Filter] | None = None,
+    catalogue: Catalogue | None = None,
+    timezone: str | None = None,
+    record_history: bool = True,
+    today: date | None = None,
+    sync: Sync = hist.sync,
+) -> QueryPlan:
+    """Validate a :func:`compute_metrics` request and record catalogue changes with ``sync``."""
     cat = catalogue or load_catalogue(user_dir_from_env())
     zone = _zone(timezone or cat.reporting_timezone)
     filters = _filters(where)
@@ -58,17 +125,8 @@ def compute_metrics(
     ids, skipped = _choose(cat, metrics, request)
     versions: History = {}
     if record_history:
-        versions = hist.sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
-    frames = []
-    engine = engine_for(store.dialect)
-    for window, as_of in _segments(cat, ids, request, versions):
-        segment = replace(request, window=window)
-        compiled = compile_metrics(as_of, ids, segment, engine)
-        wide = store.query(compiled.sql, compiled.params)
-        frames.append(long_format(wide, ids, segment, as_of, versions))
-    result = ordered(pd.concat(frames, ignore_index=True), ids, request.keys) if frames else empty_result(request)
-    result.attrs["skipped"] = skipped
-    return result
+        versions = sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
+    return QueryPlan(cat, request, ids, skipped, versions, engine_for(store.dialect))
 
 
 def _zone(name: str) -> str:

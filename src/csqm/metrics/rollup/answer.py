@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -25,20 +24,19 @@ from sqlglot import exp
 
 from csqm.metrics import history as hist
 from csqm.metrics.branch import _filter_condition
-from csqm.metrics.catalogue import Catalogue, load_catalogue, user_dir_from_env
+from csqm.metrics.catalogue import Catalogue
 from csqm.metrics.compiler import OUTPUTS, Compiled, compile_metrics, with_inputs
-from csqm.metrics.engines import Engine, Params, engine_for
+from csqm.metrics.engines import Engine, Params
 from csqm.metrics.filters import Filter
 from csqm.metrics.measures import MeasureSpec
-from csqm.metrics.query import _check_dates, _choose, _filters, _segments, _zone
+from csqm.metrics.query import plan_query
 from csqm.metrics.request import Request
-from csqm.metrics.results import History, empty_result, ordered
+from csqm.metrics.results import History
 from csqm.metrics.rollup.longform import long_format
 from csqm.metrics.rollup.outputs import Unsupported, evaluate
 from csqm.metrics.rollup.specs import ROLLUP_DIMENSIONS, covered, digest, distinct_dimension, measures_of
 from csqm.metrics.rollup.tables import ROLLUP_STATE, ROLLUP_TABLE, TEAM_TABLE
 from csqm.metrics.rollup.version import data_version, existing_tables
-from csqm.metrics.timegrid import Window
 from csqm.store import Store, ddl
 
 
@@ -136,22 +134,26 @@ def compute_metrics(
     Same arguments, same result; ``result.attrs["rollup"]`` lists the metrics read from the rollup
     for every period (not, in any period, from the raw tables).
     """
-    cat = catalogue or load_catalogue(user_dir_from_env())
-    zone = _zone(timezone or cat.reporting_timezone)
-    filters = _filters(where)
-    _check_dates(start, end)
-    request = Request(tuple(by), grain, Window.inclusive(zone, start, end), filters)
-    ids, skipped = _choose(cat, metrics, request)
-    versions: History = {}
-    if record_history:
-        versions = _sync(store, cat, today or datetime.now(ZoneInfo(zone)).date())
+    plan = plan_query(
+        store,
+        metrics,
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        where=where,
+        catalogue=catalogue,
+        timezone=timezone,
+        record_history=record_history,
+        today=today,
+        sync=_sync,
+    )
+    ids, request, engine = plan.ids, plan.request, plan.engine
     state = current_state(store) if _answerable(request) else None
-    if state is not None and state.zone != zone:
+    if state is not None and state.zone != request.window.zone:
         state = None
-    engine = engine_for(store.dialect)
     frames, rolled, raw = [], set(), set()
-    for window, as_of in _segments(cat, ids, request, versions):
-        segment = replace(request, window=window)
+    for segment, as_of in plan.segments():
         fast = _covered(as_of, ids, engine, state.measures) if state is not None else []
         rest = [m for m in ids if m not in fast]
         parts = []
@@ -162,11 +164,10 @@ def compute_metrics(
             parts.append((rest, store.query(query.sql, query.params)))
         if len(parts) > 1 and segment.keys:
             parts = _same_keys(store, parts, as_of, segment.keys, engine)
-        frames += [long_format(wide, part, segment, as_of, versions) for part, wide in parts]
+        frames += [long_format(wide, part, segment, as_of, plan.versions) for part, wide in parts]
         rolled.update(fast)
         raw.update(rest)
-    result = ordered(pd.concat(frames, ignore_index=True), ids, request.keys) if frames else empty_result(request)
-    result.attrs["skipped"] = skipped
+    result = plan.result(frames)
     result.attrs["rollup"] = [m for m in ids if m in rolled and m not in raw]
     return result
 
