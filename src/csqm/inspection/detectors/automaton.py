@@ -30,7 +30,7 @@ class Automaton:
     """The compiled form of a list of phrases (``phrases[i]`` is pattern id ``i``)."""
 
     phrases: tuple[str, ...]
-    classes: np.ndarray  # code point → character class (0: in no phrase)
+    classes: np.ndarray  # code point → character class (0: in no phrase); the last entry is 0
     n_classes: int
     table: np.ndarray  # int32 [states × classes], premultiplied target; -target-1 if it ends a phrase
     out_start: np.ndarray  # int64 [states + 1]: phrases ending at each state (CSR into out_ids)
@@ -44,7 +44,9 @@ class Automaton:
         """Compile ``phrases`` (non-empty, distinct, already lower-cased)."""
         chars = sorted({ch for p in phrases for ch in p})
         size = _BMP if all(ord(ch) < _BMP for ch in chars) else 0x110000
-        classes = np.zeros(size, dtype=np.uint16 if len(chars) < 0xFFFF else np.int32)
+        # one entry more than code points used, always 0: the kernel clamps larger code points onto it
+        dtype = np.uint8 if len(chars) < 0xFF else np.uint16 if len(chars) < 0xFFFF else np.int32
+        classes = np.zeros(size + 1, dtype=dtype)
         classes[[ord(ch) for ch in chars]] = np.arange(1, len(chars) + 1)
         n_classes = len(chars) + 1
         goto, ends = _trie([[int(classes[ord(ch)]) for ch in p] for p in phrases])

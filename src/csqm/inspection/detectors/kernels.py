@@ -44,20 +44,20 @@ def _lower(b: Int) -> Int:
 @_inline
 def _decode(data: np.ndarray, i: Int, end: Int) -> tuple[Int, Int]:
     """The code point at byte ``i`` (ASCII lower-cased) and where the next character starts.
-    A sequence cut off by the end of the turn reads as U+FFFF (in no phrase)."""
+    A sequence cut off by the end of the turn reads as 0x110000 (beyond Unicode: in no phrase)."""
     c = np.int64(data[i])
     if c < 0x80:
         return _lower(c), i + 1
     if c < 0xE0:
         if i + 2 > end:
-            return np.int64(0xFFFF), end
+            return np.int64(0x110000), end
         return ((c & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), i + 2
     if c < 0xF0:
         if i + 3 > end:
-            return np.int64(0xFFFF), end
+            return np.int64(0x110000), end
         return ((c & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), i + 3
     if i + 4 > end:
-        return np.int64(0xFFFF), end
+        return np.int64(0x110000), end
     return (
         ((c & 0x07) << 18)
         | ((np.int64(data[i + 1]) & 0x3F) << 12)
@@ -85,7 +85,7 @@ def scan(
     """Aho-Corasick over the characters of ``turns``; writes (phrase, turn, start, end) columns
     into ``out`` while there is room and returns how many hits there are (room or not)."""
     capacity = out.shape[1]
-    n_codes = len(classes)
+    last = len(classes) - 1
     k = 0
     for t in turns:
         lo = starts[t]
@@ -94,11 +94,10 @@ def scan(
         i = lo
         while i < end:
             code, i = _decode(data, i, end)
-            x = np.int64(classes[code]) if code < n_codes else np.int64(0)
-            if x == 0:
-                state = np.int64(0)
-                continue
-            move = np.int64(table[state + x])
+            # no branch on "is this character in a phrase" (half of them are, unpredictably): class 0
+            # goes back to the root through the table like any other class; the last entry of
+            # ``classes`` is 0 and catches every code point beyond it
+            move = np.int64(table[state + np.int64(classes[min(code, last)])])
             if move >= 0:
                 state = move
                 continue
