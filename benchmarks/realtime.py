@@ -3,12 +3,16 @@
 Generated demo conversations become live events (queue, start, one event per turn, end). In one run:
 
 - **HTTP** (``csqm realtime serve`` on a fresh embedded DuckDB store, loopback; a short warm-up
-  first): the baseline sends one event per request; then one client sends batches of 200 events;
-  the measured path runs ``--clients`` senders in parallel (each with its share of the
-  conversations, in order) sending ``--batch`` events per request. Throughput is utterance events ÷
-  wall time; alert latency is, for every alert raised, the time from sending the request that
-  carried the triggering event to receiving the response, which returns only once the alert is
-  stored and on the live board.
+  first; each sender keeps its connection open): the baseline sends one event per request; then
+  one client sends batches of 200 events; the measured path — a contact centre's many live
+  conversations sending small requests — runs ``--clients`` senders in parallel (default 8, each
+  with its share of the conversations, in order) sending ``--batch`` events per request (default
+  20), ``--repeat`` times on fresh conversations, and prints the median. Throughput is utterance
+  events ÷ wall time; alert latency is, for every alert raised, the time from sending the request
+  that carried the triggering event to receiving the response, which returns only once the alert is
+  stored and on the live board; ``server`` gives the latency inside the server (events handed to
+  the processor → alert stored, from the alert log after the run) and how many ended conversations
+  were inspected before the server stopped.
 - **NATS** (``csqm realtime worker`` processes on PostgreSQL, ``--nats-batch`` events per fetch):
   *live*: 1 worker (baseline), then 2, are started and own their partitions, then the events are
   published; throughput is utterance events ÷ time from the first publish until all are stored
@@ -18,21 +22,22 @@ Generated demo conversations become live events (queue, start, one event per tur
   alert's arrival on ``<prefix>.alerts`` is timed from the publish of its triggering event.
 
     .venv/bin/python -P benchmarks/realtime.py                     # ~3 minutes on 2 cores
-    .venv/bin/python -P benchmarks/realtime.py --conversations 200 --skip-nats
+    .venv/bin/python -P benchmarks/realtime.py --conversations 600 --skip-nats      # HTTP only, ~1 minute
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,28 +75,28 @@ def free_port() -> int:
 
 
 # -- HTTP -------------------------------------------------------------------------------------------
-def _post(url: str, token: str, chunk: list[dict[str, Any]]) -> tuple[float, int]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(chunk, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
+def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, Any]]) -> tuple[float, int]:
+    """One request on a kept-alive connection (as a sending system would hold one): (ms, alerts)."""
+    body = json.dumps(chunk, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     sent = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.loads(response.read())
+    conn.request("POST", "/api/v1/events", body=body, headers=headers)
+    response = conn.getresponse()
+    answer = json.loads(response.read())
     done = time.perf_counter()
-    if body["errors"]:
-        raise SystemExit(f"events rejected: {body['errors'][:3]}")
-    return (done - sent) * 1000, len(body["alerts"])
+    if response.status != 200 or answer["errors"]:
+        raise SystemExit(f"events rejected: {response.status} {str(answer)[:300]}")
+    return (done - sent) * 1000, len(answer["alerts"])
 
 
 def subject(event: dict[str, Any]) -> str:
     return str(event.get("conversation_id") or event.get("contact_id"))
 
 
-def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str, clients: int = 1) -> dict[str, Any]:
+def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, clients: int = 1) -> dict[str, Any]:
     """``clients`` senders in parallel, each with the events of its share of the conversations (in
-    order), each sending ``batch`` events per request and waiting for the answer before the next."""
+    order) and its own kept-alive connection, each sending ``batch`` events per request and waiting
+    for the answer before the next."""
     import threading
     import zlib
 
@@ -104,15 +109,19 @@ def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str, cli
     lock = threading.Lock()
 
     def send(share: list[dict[str, Any]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
             for i in range(0, len(share), batch):
-                ms, alerts = _post(url, token, share[i : i + batch])
+                ms, alerts = _post(conn, token, share[i : i + batch])
                 with lock:
                     requests.append(ms)
                     latencies.extend([ms] * alerts)
         except BaseException as exc:  # reported after the run
             failures.append(exc)
+        finally:
+            conn.close()
 
+    cpu = time.process_time()
     began = time.perf_counter()
     threads = [threading.Thread(target=send, args=(share,)) for share in shares]
     for t in threads:
@@ -127,14 +136,41 @@ def http_run(events: list[dict[str, Any]], batch: int, url: str, token: str, cli
         "clients": clients,
         "events": len(events),
         "utterances": utterances(events),
-        "seconds": wall,
-        "utt_per_s": utterances(events) / wall,
-        "events_per_s": len(events) / wall,
+        "seconds": round(wall, 3),
+        "utt_per_s": round(utterances(events) / wall, 1),
+        "events_per_s": round(len(events) / wall, 1),
+        "requests": len(requests),
         "alerts": len(latencies),
-        "p50_ms": pct(latencies, 0.5),
-        "p99_ms": pct(latencies, 0.99),
-        "request_p99_ms": pct(requests, 0.99),
+        "p50_ms": round(pct(latencies, 0.5), 1),
+        "p99_ms": round(pct(latencies, 0.99), 1),
+        "request_p50_ms": round(pct(requests, 0.5), 1),
+        "request_p99_ms": round(pct(requests, 0.99), 1),
+        "client_cpu_s": round(time.process_time() - cpu, 2),
+        "load": round(os.getloadavg()[0], 2),
     }
+
+
+def server_side(store: Any, runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per run: alert latency in the server, event received (the request's events handed to the
+    processor) → alert stored (``created_at``; published on the board right after the commit), and
+    how many of the run's ended conversations were inspected by the time the server stopped (the
+    rest stay queued and are inspected after a restart)."""
+    alerts = store.query('SELECT "event_id", "received_at", "created_at" FROM "realtime_alerts"')
+    done = set(store.query('SELECT "interaction_id" FROM "inspection_results"')["interaction_id"])
+    out: dict[str, dict[str, Any]] = {}
+    for name, events in runs.items():
+        ids = {e["event_id"] for e in events}
+        mine = alerts[alerts["event_id"].isin(ids)]
+        lat = [float(x) / 1000 for x in (mine["created_at"] - mine["received_at"]).dt.total_seconds() * 1e6]
+        ended = {e["conversation_id"] for e in events if e["type"] == "conversation_ended"}
+        out[name] = {
+            "alerts": len(lat),
+            "received_to_stored_p50_ms": round(pct(lat, 0.5), 1),
+            "received_to_stored_p99_ms": round(pct(lat, 0.99), 1),
+            "ended": len(ended),
+            "inspected_by_stop": len(ended & done),
+        }
+    return out
 
 
 def bench_http(
@@ -143,7 +179,11 @@ def bench_http(
     warmup: list[dict[str, Any]],
     batch: int,
     clients: int,
+    repeat: int = 1,
 ) -> dict[str, Any]:
+    """Baseline (1 event per request, one client), one client with 200 per request (the first third
+    of ``events``), then the measured path (``clients`` × ``batch``) ``repeat`` times over the other
+    two thirds cut into ``repeat`` parts (fresh conversations each time), with their median."""
     from csqm.settings import Settings
     from csqm.store import open_store
     from csqm.web.auth import create_user_with_token
@@ -159,6 +199,12 @@ def bench_http(
     server = subprocess.Popen(
         [CSQM, "realtime", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    third = len(events) // 3
+    conversations = sorted({subject(e) for e in events[third:]})
+    parts = [set(conversations[k::repeat]) for k in range(repeat)]
+    runs = {"baseline_1_per_request": baseline, "batch_200": events[:third]}
+    runs |= {f"batch_{batch}_clients_{clients}_run{k + 1}": [e for e in events[third:] if subject(e) in parts[k]]
+             for k in range(repeat)}  # fmt: skip
     try:
         for _ in range(300):
             try:
@@ -166,17 +212,26 @@ def bench_http(
                 break
             except OSError:
                 time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}/api/v1/events"
-        http_run(warmup, 20, url, token)  # first requests load the packs' matchers and fill caches
-        third = len(events) // 3
-        return {
-            "baseline_1_per_request": http_run(baseline, 1, url, token),
-            "batch_200": http_run(events[:third], 200, url, token),
-            f"batch_{batch}_clients_{clients}": http_run(events[third:], batch, url, token, clients),
-        }
+        http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
+        result = {"baseline_1_per_request": http_run(baseline, 1, port, token)}
+        result["batch_200"] = http_run(events[:third], 200, port, token)
+        for name in list(runs)[2:]:
+            result[name] = http_run(runs[name], batch, port, token, clients)
     finally:
         server.terminate()
-        server.wait(20)
+        server.wait(30)
+    with open_store(settings=settings) as store:
+        for name, figures in server_side(store, runs).items():
+            result[name]["server"] = figures
+    measured = [result[name] for name in list(runs)[2:]]
+    result["measured_median"] = {
+        key: round(statistics.median(r[key] for r in measured), 1)
+        for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms")
+    }
+    result["measured_median"]["server_p99_ms"] = round(
+        statistics.median(r["server"]["received_to_stored_p99_ms"] for r in measured), 1
+    )
+    return result
 
 
 # -- NATS -------------------------------------------------------------------------------------------
@@ -371,8 +426,9 @@ def latency(events: list[dict[str, Any]], rate: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=100, help="Events per HTTP request of the measured run.")
-    parser.add_argument("--clients", type=int, default=1, help="Parallel HTTP senders of the measured run.")
+    parser.add_argument("--batch", type=int, default=20, help="Events per HTTP request of the measured run.")
+    parser.add_argument("--clients", type=int, default=8, help="Parallel HTTP senders of the measured run.")
+    parser.add_argument("--repeat", type=int, default=3, help="Measured HTTP runs (fresh conversations each).")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=256, help="Events a NATS worker fetches at once.")
     parser.add_argument("--skip-nats", action="store_true")
@@ -387,7 +443,7 @@ def main() -> None:
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "nats_batch": NATS_BATCH}
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
-        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients)
+        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients, args.repeat)
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
         result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))
