@@ -12,7 +12,10 @@ Generated demo conversations become live events (queue, start, one event per tur
   that carried the triggering event to receiving the response, which returns only once the alert is
   stored and on the live board; ``server`` gives the latency inside the server (events handed to
   the processor → alert stored, from the alert log after the run) and how many ended conversations
-  were inspected before the server stopped.
+  were inspected before the server stopped. Last, the *open-loop* run: other conversations' events
+  become due at ``--rate`` utterances/s (default 2,000) and the ``--clients`` senders send what is
+  due as soon as their previous request is answered (a contact centre does not wait for answers
+  to have more to say); latency runs from the triggering event's due time to the response.
 - **NATS** (``csqm realtime worker`` processes on PostgreSQL, ``--nats-batch`` events per fetch):
   *live*: 1 worker (baseline), then 2, are started and own their partitions, then the events are
   published; throughput is utterance events ÷ time from the first publish until all are stored
@@ -75,8 +78,9 @@ def free_port() -> int:
 
 
 # -- HTTP -------------------------------------------------------------------------------------------
-def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, Any]]) -> tuple[float, int]:
-    """One request on a kept-alive connection (as a sending system would hold one): (ms, alerts)."""
+def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    """One request on a kept-alive connection (as a sending system would hold one): (ms, the ids of
+    the events that raised the alerts in the answer)."""
     body = json.dumps(chunk, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     sent = time.perf_counter()
@@ -86,7 +90,7 @@ def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, An
     done = time.perf_counter()
     if response.status != 200 or answer["errors"]:
         raise SystemExit(f"events rejected: {response.status} {str(answer)[:300]}")
-    return (done - sent) * 1000, len(answer["alerts"])
+    return (done - sent) * 1000, [str(a["event_id"]) for a in answer["alerts"]]
 
 
 def subject(event: dict[str, Any]) -> str:
@@ -115,7 +119,7 @@ def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, cl
                 ms, alerts = _post(conn, token, share[i : i + batch])
                 with lock:
                     requests.append(ms)
-                    latencies.extend([ms] * alerts)
+                    latencies.extend([ms] * len(alerts))
         except BaseException as exc:  # reported after the run
             failures.append(exc)
         finally:
@@ -150,6 +154,76 @@ def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, cl
     }
 
 
+def http_paced(
+    events: list[dict[str, Any]], rate: float, port: int, token: str, clients: int, batch: int
+) -> dict[str, Any]:
+    """Open loop, as a contact centre sends: the events become due at a steady ``rate`` utterances/s
+    (their order kept); ``clients`` senders, each owning a share of the conversations, send what is
+    due (at most ``batch`` events per request) as soon as their previous request is answered. Alert
+    latency runs from the triggering event's due time to the response, so a server that cannot
+    keep up shows it as growing latency (and a lower achieved rate)."""
+    import threading
+    import zlib
+
+    per_event = utterances(events) / len(events) / rate  # seconds between events at that rate
+    shares: list[list[tuple[float, dict[str, Any]]]] = [[] for _ in range(clients)]
+    for i, event in enumerate(events):
+        shares[zlib.crc32(subject(event).encode()) % clients].append((i * per_event, event))
+    latencies: list[float] = []
+    requests: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    began = time.perf_counter() + 0.2
+
+    def send(share: list[tuple[float, dict[str, Any]]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            i = 0
+            while i < len(share):
+                wait = began + share[i][0] - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                now = time.perf_counter() - began
+                chunk = [share[i]]
+                while i + len(chunk) < len(share) and len(chunk) < batch and share[i + len(chunk)][0] <= now:
+                    chunk.append(share[i + len(chunk)])
+                i += len(chunk)
+                ms, alerts = _post(conn, token, [e for _, e in chunk])
+                done = (time.perf_counter() - began) * 1000
+                with lock:
+                    requests.append(ms)
+                    latencies.extend(done - due * 1000 for due, e in chunk if e["event_id"] in alerts)
+        except BaseException as exc:  # reported after the run
+            failures.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    if failures:
+        raise SystemExit(f"a client failed: {failures[0]!r}")
+    return {
+        "rate_asked_utt_per_s": rate,
+        "clients": clients,
+        "events": len(events),
+        "utterances": utterances(events),
+        "seconds": round(wall, 3),
+        "utt_per_s": round(utterances(events) / wall, 1),
+        "requests": len(requests),
+        "events_per_request": round(len(events) / len(requests), 1),
+        "alerts": len(latencies),
+        "p50_ms": round(pct(latencies, 0.5), 1),
+        "p99_ms": round(pct(latencies, 0.99), 1),
+        "request_p50_ms": round(pct(requests, 0.5), 1),
+        "request_p99_ms": round(pct(requests, 0.99), 1),
+        "load": round(os.getloadavg()[0], 2),
+    }
+
+
 def server_side(store: Any, runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per run: alert latency in the server, event received (the request's events handed to the
     processor) → alert stored (``created_at``; published on the board right after the commit), and
@@ -180,10 +254,13 @@ def bench_http(
     batch: int,
     clients: int,
     repeat: int = 1,
+    paced: list[dict[str, Any]] | None = None,
+    rate: float = 2000.0,
 ) -> dict[str, Any]:
     """Baseline (1 event per request, one client), one client with 200 per request (the first third
     of ``events``), then the measured path (``clients`` × ``batch``) ``repeat`` times over the other
-    two thirds cut into ``repeat`` parts (fresh conversations each time), with their median."""
+    two thirds cut into ``repeat`` parts (fresh conversations each time), with their median; then
+    ``paced`` (other conversations) sent open loop at ``rate`` utterances/s by ``clients`` senders."""
     from csqm.settings import Settings
     from csqm.store import open_store
     from csqm.web.auth import create_user_with_token
@@ -205,6 +282,8 @@ def bench_http(
     runs = {"baseline_1_per_request": baseline, "batch_200": events[:third]}
     runs |= {f"batch_{batch}_clients_{clients}_run{k + 1}": [e for e in events[third:] if subject(e) in parts[k]]
              for k in range(repeat)}  # fmt: skip
+    if paced:
+        runs[f"paced_{rate:g}_utt_per_s"] = paced
     try:
         for _ in range(300):
             try:
@@ -215,15 +294,17 @@ def bench_http(
         http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
         result = {"baseline_1_per_request": http_run(baseline, 1, port, token)}
         result["batch_200"] = http_run(events[:third], 200, port, token)
-        for name in list(runs)[2:]:
+        for name in list(runs)[2 : 2 + repeat]:
             result[name] = http_run(runs[name], batch, port, token, clients)
+        if paced:
+            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200)
     finally:
         server.terminate()
         server.wait(30)
     with open_store(settings=settings) as store:
         for name, figures in server_side(store, runs).items():
             result[name]["server"] = figures
-    measured = [result[name] for name in list(runs)[2:]]
+    measured = [result[name] for name in list(runs)[2 : 2 + repeat]]
     result["measured_median"] = {
         key: round(statistics.median(r[key] for r in measured), 1)
         for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms")
@@ -429,6 +510,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20, help="Events per HTTP request of the measured run.")
     parser.add_argument("--clients", type=int, default=8, help="Parallel HTTP senders of the measured run.")
     parser.add_argument("--repeat", type=int, default=3, help="Measured HTTP runs (fresh conversations each).")
+    parser.add_argument("--rate", type=float, default=2000.0, help="Utterances/s of the open-loop HTTP run (0: none).")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=256, help="Events a NATS worker fetches at once.")
     parser.add_argument("--skip-nats", action="store_true")
@@ -443,7 +525,8 @@ def main() -> None:
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "nats_batch": NATS_BATCH}
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
-        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients, args.repeat)
+        paced = events_for(folder, f"P{run}-", args.conversations) if args.rate > 0 else None
+        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate)
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
         result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))
