@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from csqm.errors import ConfigError
 from csqm.inspection.batch import Batch
@@ -23,7 +25,8 @@ from csqm.inspection.model import ConversationResult, Finding, ItemScore
 from csqm.inspection.scoring import ItemTable, Scores, score_batch
 
 _EXCERPT = 12
-_MARKS = np.frombuffer("…【】".encode(), dtype=np.uint8)
+#: excerpt arguments: characters either side, characters of a turn without a span, bytes of …【】
+_EXCERPT_ARGS = (_EXCERPT, 2 * _EXCERPT + 20, np.frombuffer("…【】".encode(), dtype=np.uint8))
 
 
 def language_of(value: object, default: str) -> str:
@@ -290,33 +293,41 @@ def _group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     combined = np.zeros(n, dtype=np.int64)
     for column in columns:
+        codes, size = _codes(column)
+        combined = pd.factorize(combined * (size + 1) + codes)[0].astype(np.int64)  # stays below n
+    # codes are numbered in order of first appearance: a row is the first of its code where the code
+    # is higher than every code before it
+    seen = np.maximum.accumulate(np.concatenate(([-1], combined[:-1])))
+    return combined, np.flatnonzero(combined > seen).astype(np.int64)
+
+
+def _codes(column: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of the distinct values of ``column`` (missing values, None or NaN, one more value) and
+    how many there are. Arrow's hashing for strings (most columns), pandas for anything else."""
+    try:
+        encoded = pc.dictionary_encode(pa.array(column, from_pandas=True), null_encoding="encode")
+    except (pa.ArrowException, TypeError, ValueError):
         codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
-        combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays below n
-    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    return inverse.astype(np.int64).reshape(-1), first.astype(np.int64)
+        return codes.astype(np.int64), len(uniques)
+    return np.asarray(encoded.indices, dtype=np.int64), len(encoded.dictionary)
 
 
 def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
     """Each finding's evidence: the detector's own, or an excerpt cut from the turn's text (compiled,
     all at once; the rare span outside its turn is cut by :func:`_excerpt`)."""
-    out: list[str] = [e or "" for e in raw]
-    cut = np.array([i for i, e in enumerate(raw) if e is None], dtype=np.int64)
-    cut = cut[turn[cut] >= 0] if len(cut) else cut
-    if not len(cut):
-        return out
-    data, starts = batch.utf8
-    pieces, first, odd = kernels.excerpts(
-        data, starts, turn[cut], start[cut], end[cut], _EXCERPT, 2 * _EXCERPT + 20, _MARKS
-    )
-    # one decode for all; each excerpt's bytes are whole characters, so byte → character offsets are exact
-    text = pieces.tobytes().decode("utf-8")
-    chars = np.concatenate(([0], np.cumsum((pieces & 0xC0) != 0x80)))[first].tolist()
-    for n, i in enumerate(cut.tolist()):
-        out[i] = text[chars[n] : chars[n + 1]]
-    for n in np.flatnonzero(odd).tolist():
-        i = int(cut[n])
-        out[i] = _excerpt(batch.text_of(int(turn[i])), int(start[i]), int(end[i]))
-    return out
+    out = np.empty(len(raw), dtype=object)
+    out[:] = raw
+    cut = np.flatnonzero(np.equal(out, None) & (turn >= 0))
+    if len(cut):
+        data, starts = batch.utf8
+        pieces, first, odd = kernels.excerpts(data, starts, turn[cut], start[cut], end[cut], *_EXCERPT_ARGS)
+        made = pa.LargeStringArray.from_buffers(len(cut), pa.py_buffer(first), pa.py_buffer(pieces))
+        out[cut] = np.asarray(made.to_numpy(zero_copy_only=False), dtype=object)
+        for i in cut[odd].tolist():
+            out[i] = _excerpt(batch.text_of(int(turn[i])), int(start[i]), int(end[i]))
+    out[np.equal(out, None)] = ""
+    result: list[str] = out.tolist()
+    return result
 
 
 def _excerpt(text: str, start: int, end: int) -> str:

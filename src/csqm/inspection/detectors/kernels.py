@@ -245,6 +245,31 @@ def _put(out: np.ndarray, at: Int, data: np.ndarray, a: Int, b: Int) -> Int:
     return at
 
 
+@_inline
+def _span_bytes(data: np.ndarray, lo: Int, hi: Int, start: Int, end: Int, context: Int) -> tuple[Int, Int, Int, Int]:
+    """Byte offsets of characters ``start - context`` (at least 0), ``start``, ``end`` and
+    ``end + context`` (at most the turn's end) of the turn ``lo:hi``, in one walk; -1 for a
+    character past the end of the turn."""
+    before = max(0, start - context)
+    after = end + context
+    a = s = e = -1
+    i = lo
+    chars = 0
+    while True:
+        if chars == before:
+            a = i
+        if chars == start:
+            s = i
+        if chars == end:
+            e = i
+        if chars >= after or i >= hi:
+            return a, s, e, i
+        i += 1
+        while i < hi and (data[i] & 0xC0) == 0x80:
+            i += 1
+        chars += 1
+
+
 @_jit
 def excerpts(
     data: np.ndarray,
@@ -278,17 +303,11 @@ def excerpts(
             at = _put(out, at, data, lo, _byte_at(data, lo, hi, head))
             first[k + 1] = at
             continue
-        chars = 0
-        for i in range(lo, hi):
-            chars += (data[i] & 0xC0) != 0x80
-        if not start[k] <= end[k] <= chars:
+        a, s, e, z = _span_bytes(data, lo, hi, start[k], end[k], context)
+        if e < 0 or end[k] < start[k]:
             odd[k] = True
             first[k + 1] = at
             continue
-        a = _byte_at(data, lo, hi, max(0, start[k] - context))
-        s = _byte_at(data, lo, hi, start[k])
-        e = _byte_at(data, lo, hi, end[k])
-        z = _byte_at(data, lo, hi, end[k] + context)
         if a > lo:
             at = _put(out, at, marks, 0, 3)
         at = _put(out, at, data, a, s)
@@ -366,3 +385,13 @@ def card_points(
                 got[c] += earned[c, r]
                 total[c] += weight[r]
     return earned, got, total
+
+
+@_jit
+def byte_offsets(data: np.ndarray, starts: np.ndarray, turns: np.ndarray, chars: np.ndarray) -> np.ndarray:
+    """Byte offsets inside their turns of character offsets inside their turns (clamped to the turn)."""
+    out = np.empty(len(chars), dtype=np.int64)
+    for k in range(len(chars)):
+        lo = starts[turns[k]]
+        out[k] = _byte_at(data, lo, starts[turns[k] + 1], chars[k]) - lo
+    return out

@@ -230,16 +230,20 @@ def _regex_hits(terms: Terms, index: PhraseIndex, hits: PhraseHits, turns: np.nd
         return Hits.empty()
     pattern = re.compile(terms.regex or "", re.IGNORECASE)
     texts = pc.ascii_lower(batch.text.take(pa.array(candidates))).to_pylist()
-    rows: list[tuple[int, int, int]] = []
-    for t, text in zip(candidates.tolist(), texts, strict=True):
-        for m in pattern.finditer(text or ""):
-            if m.end() > m.start():
-                start = len(text[: m.start()].encode("utf-8"))
-                rows.append((t, start, start + len(m.group().encode("utf-8"))))
+    rows = [
+        (t, *m.span())
+        for t, text in zip(candidates.tolist(), texts, strict=True)
+        for m in pattern.finditer(text or "")
+        if m.end() > m.start()
+    ]
     if not rows:
         return Hits.empty()
     arr = np.array(rows, dtype=np.int64)
-    return Hits(arr[:, 0], arr[:, 1], arr[:, 2], np.full(len(arr), -1, dtype=np.int64))
+    data, starts = batch.utf8
+    turn = arr[:, 0]
+    # character spans to byte spans, all at once (the rest of the matcher works in bytes)
+    start, end = (kernels.byte_offsets(data, starts, turn, arr[:, i]) for i in (1, 2))
+    return Hits(turn, start, end, np.full(len(arr), -1, dtype=np.int64))
 
 
 def _kept(batch: Batch, found: Hits, terms: Terms) -> np.ndarray:
