@@ -326,7 +326,7 @@ async def publish_all(prefix: str, events: list[dict[str, Any]]) -> float:
         js = nc.jetstream()
         await ensure_stream(js, prefix)
         began = time.perf_counter()
-        await publish(js, prefix, events)
+        await publish(js, prefix, events, group=NATS_GROUP)
         return time.perf_counter() - began
     finally:
         await nc.close()
@@ -345,6 +345,7 @@ async def drop_stream(prefix: str) -> None:
 
 
 NATS_BATCH = 256  # events a worker fetches at once (--nats-batch)
+NATS_GROUP = 1  # events per NATS message (--nats-group; 1 = one message per event)
 
 
 def start_workers(n: int, schema: str, prefix: str) -> list[subprocess.Popen[bytes]]:
@@ -513,16 +514,20 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0, help="Utterances/s of the open-loop HTTP run (0: none).")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=256, help="Events a NATS worker fetches at once.")
+    parser.add_argument(
+        "--nats-group", type=int, default=1, help="Events per NATS message (a JSON list; 1 = one event each)."
+    )
     parser.add_argument("--skip-nats", action="store_true")
     args = parser.parse_args()
-    global NATS_BATCH
-    NATS_BATCH = args.nats_batch
+    global NATS_BATCH, NATS_GROUP
+    NATS_BATCH, NATS_GROUP = args.nats_batch, args.nats_group
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
     generate(folder, interactions=int(args.conversations * 2.6) + 50, seed=17)
     run = uuid.uuid4().hex[:6]
     base = events_for(folder, f"B{run}-", max(10, args.conversations // 25))
     main_events = events_for(folder, f"H{run}-", args.conversations)
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "nats_batch": NATS_BATCH}
+    result["nats_group"] = NATS_GROUP
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
         paced = events_for(folder, f"P{run}-", args.conversations) if args.rate > 0 else None
