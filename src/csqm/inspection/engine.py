@@ -317,7 +317,8 @@ def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.n
     all at once; the rare span outside its turn is cut by :func:`_excerpt`)."""
     out = np.empty(len(raw), dtype=object)
     out[:] = raw
-    cut = np.flatnonzero(np.equal(out, None) & (turn >= 0))
+    missing = np.fromiter((e is None for e in raw), dtype=bool, count=len(raw))
+    cut = np.flatnonzero(missing & (turn >= 0))
     if len(cut):
         data, starts = batch.utf8
         pieces, first, odd = kernels.excerpts(data, starts, turn[cut], start[cut], end[cut], *_EXCERPT_ARGS)
@@ -325,7 +326,7 @@ def _evidence(batch: Batch, raw: list[str | None], turn: np.ndarray, start: np.n
         out[cut] = np.asarray(made.to_numpy(zero_copy_only=False), dtype=object)
         for i in cut[odd].tolist():
             out[i] = _excerpt(batch.text_of(int(turn[i])), int(start[i]), int(end[i]))
-    out[np.equal(out, None)] = ""
+    out[missing & (turn < 0)] = ""
     result: list[str] = out.tolist()
     return result
 
