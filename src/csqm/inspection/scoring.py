@@ -47,19 +47,14 @@ class ItemTable:
             fatal=np.array([it.fatal for _, it in rows], dtype=bool),
         )
 
-    def card_rows(self, n_cards: int) -> np.ndarray:
-        """Scorecard ``k``'s items are rows ``card_rows[k]:card_rows[k + 1]`` (needs rows in card order)."""
-        return np.searchsorted(self.card, np.arange(n_cards + 1), side="left").astype(np.int64)
-
     @functools.cached_property
     def exact(self) -> bool:
-        """Whether every weight and deduction is a multiple of 1/1024 below 2**30 (and rows are in
-        card order): then every sum of them is exact in floating point, whatever the order of adding,
-        so compiled code that adds in another order than numpy gives identical scores."""
+        """Whether every weight and deduction is a multiple of 1/1024 below 2**30: then every sum of
+        them is exact in floating point, whatever the order of adding, so compiled code that adds in
+        another order than numpy gives identical scores."""
         values = np.concatenate((self.weight, self.per, self.cap))
         ok = np.isfinite(values) & (np.abs(values) < 2**30)
-        in_order = bool(np.all(self.card[1:] >= self.card[:-1]))
-        return in_order and bool(ok.all() and np.all(values * 1024 == np.round(values * 1024)))
+        return bool(ok.all() and np.all(values * 1024 == np.round(values * 1024)))
 
     def row(self, card: int, item: str | None) -> int:
         """Row of ``item`` in scorecard ``card``, or -1."""
@@ -107,7 +102,7 @@ def score_batch(
     counted = f_counts & (f_item >= 0)
     fatal = f_counts & (f_fatal_rule | (counted & items.fatal[np.maximum(f_item, 0)]))
     deduction = _deductions(items, f_conv, f_item, f_seq, counted)
-    earned, got, total = _points(items, conv_card, applicable, f_conv[counted], f_item[counted], deduction[counted])
+    earned, got, total = _points(items, applicable, f_conv[counted], f_item[counted], deduction[counted])
     score = np.divide(100.0 * got, total, out=np.full(n_conv, np.nan), where=total > 0)
     fatal_count = np.bincount(f_conv[fatal], minlength=n_conv)
     score = np.where(fatal_count > 0, 0.0, np.round(score, 2))
@@ -118,7 +113,6 @@ def score_batch(
 
 def _points(
     items: ItemTable,
-    conv_card: np.ndarray,
     applicable: np.ndarray,
     f_conv: np.ndarray,
     f_item: np.ndarray,
@@ -126,11 +120,9 @@ def _points(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points earned per (conversation, item row), and per conversation their sum and the sum of
     the applicable weights."""
-    if items.exact and len(conv_card):
-        # compiled: only the items of each conversation's own scorecard, no (conversations × every item) temporaries
-        n_cards = max(int(conv_card.max()), int(items.card.max()) if len(items.card) else -1) + 1
-        points: tuple[np.ndarray, np.ndarray, np.ndarray] = kernels.card_points(
-            conv_card, items.card_rows(n_cards), applicable, items.weight, f_conv, f_item, deduction
+    if items.exact:  # compiled: no (conversations × items) temporaries
+        points: tuple[np.ndarray, np.ndarray, np.ndarray] = kernels.points(
+            applicable, items.weight, f_conv, f_item, deduction
         )
         return points
     n_items = applicable.shape[1]

@@ -355,35 +355,28 @@ def any_turn(conv_starts: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 @_jit
-def card_points(
-    conv_card: np.ndarray,
-    card_rows: np.ndarray,
-    applicable: np.ndarray,
-    weight: np.ndarray,
-    f_conv: np.ndarray,
-    f_item: np.ndarray,
-    deduction: np.ndarray,
+def points(
+    applicable: np.ndarray, weight: np.ndarray, f_conv: np.ndarray, f_item: np.ndarray, deduction: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per conversation and item of its scorecard (rows ``card_rows[k]:card_rows[k + 1]`` of card
-    ``k``): points earned (weight minus deductions where applicable, else 0); per conversation the
-    sum of those and of the applicable weights. Only for weights and deductions whose sums are exact
-    (the caller checks), so adding in another order than numpy gives the same numbers."""
+    """Points earned per (conversation, item row): the weight minus deductions where applicable,
+    else 0; per conversation the sum of those and of the applicable weights. Only for weights and
+    deductions whose sums are exact (the caller checks), so adding in another order than numpy
+    gives the same numbers — without numpy's (conversations × items) temporaries."""
     n_conv, n_items = applicable.shape
-    lost = np.zeros((n_conv, n_items))
-    for k in range(len(f_conv)):
-        lost[f_conv[k], f_item[k]] += deduction[k]
     earned = np.zeros((n_conv, n_items))
     got = np.zeros(n_conv)
     total = np.zeros(n_conv)
     for c in range(n_conv):
-        card = conv_card[c]
-        if card < 0:
-            continue
-        for r in range(card_rows[card], card_rows[card + 1]):
+        for r in range(n_items):
             if applicable[c, r]:
-                earned[c, r] = weight[r] - lost[c, r]
-                got[c] += earned[c, r]
+                earned[c, r] = weight[r]
                 total[c] += weight[r]
+    for k in range(len(f_conv)):
+        if applicable[f_conv[k], f_item[k]]:
+            earned[f_conv[k], f_item[k]] -= deduction[k]
+    for c in range(n_conv):
+        for r in range(n_items):
+            got[c] += earned[c, r]
     return earned, got, total
 
 
