@@ -289,14 +289,26 @@ class Worker:
     # -- pulling ----------------------------------------------------------------------------------
     async def _pull(self, sub: Any, size: int, stop: asyncio.Event) -> None:
         """Fetch from one partition into the buffer until ``stop`` (checked between fetches: a
-        cancelled fetch could drop messages it had received, which would then wait for ``ack_wait``)."""
+        cancelled fetch could drop messages it had received, which would then wait for ``ack_wait``).
+
+        A fetch of n messages returns only once it has n or its time is up, so a quiet partition
+        first waits for *one* message (returned as it arrives), then takes what else is already
+        there with a very short wait; a busy one (the last fetch was full) goes straight to that."""
+        busy = False
         while not stop.is_set():
             if self._buffered >= 2 * self.batch:  # back pressure: the loop is behind
                 await asyncio.sleep(0.005)
                 continue
+            msgs: list[Any] = []
             try:
-                msgs = await sub.fetch(size, timeout=self.fetch_timeout)
+                if not busy:
+                    msgs = list(await sub.fetch(1, timeout=self.fetch_timeout))
+                if size > len(msgs):
+                    msgs += await sub.fetch(size - len(msgs), timeout=0.005)
             except (NatsTimeout, TimeoutError):
+                pass
+            busy = len(msgs) >= size
+            if not msgs:
                 continue
             for m in msgs:
                 events = _decode(m.data)
@@ -374,8 +386,8 @@ class Worker:
                 msgs = await self._take(0.2)
                 now = time.monotonic()
                 if msgs:
-                    last_message = now
                     await self._handle(nc, msgs)
+                    last_message = time.monotonic()  # idle counts from the end of the work
                 elif idle_exit is not None and now - last_message > idle_exit:
                     break
                 if now - last_tick >= self.tick_seconds:
