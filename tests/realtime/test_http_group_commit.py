@@ -223,6 +223,37 @@ def test_a_database_error_fails_exactly_the_requests_of_that_batch(store: Store,
         gc.stop()
 
 
+def test_after_a_busy_batch_the_next_waits_briefly_for_late_joiners(store: Store, proc: Processor) -> None:
+    lock = threading.Lock()
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, lock, gather_seconds=0.5)
+    try:
+        with lock:
+            first = gc.submit([started("g1")], T0)
+            time.sleep(0.05)  # taken alone (no batch before it: no wait), blocked on the lock
+            pair = [gc.submit([started("g2")], T0), gc.submit([started("g3")], T0)]
+            queued(gc, 2)
+        assert first.result(10).accepted == 1 and all(f.result(10).accepted == 1 for f in pair)
+        assert gc.batches == 2  # [g1], then [g2, g3] at once (the batch before had one request)
+        late = [gc.submit([started("g4")], T0)]
+        time.sleep(0.1)  # g4 waits up to 0.5 s for others, as the batch before had two requests
+        late.append(gc.submit([started("g5")], T0))
+        assert all(f.result(10).accepted == 1 for f in late)
+        assert gc.batches == 3 and gc.requests == 5
+    finally:
+        gc.stop()
+
+
+def test_a_lone_sequential_client_is_never_kept_waiting(store: Store, proc: Processor) -> None:
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, threading.Lock(), gather_seconds=5)
+    try:
+        began = time.monotonic()
+        for i in range(3):
+            assert gc.submit([started(f"s{i}")], T0).result(10).accepted == 1
+        assert time.monotonic() - began < 5 and gc.batches == 3
+    finally:
+        gc.stop()
+
+
 def test_the_thread_ends_when_idle_and_comes_back(store: Store, proc: Processor) -> None:
     gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, threading.Lock(), idle_seconds=0.05)
     assert not gc.active
