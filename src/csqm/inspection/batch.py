@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csqm.inspection.detectors.kernels import char_offsets
+from csqm.inspection.detectors.kernels import any_turn, char_offsets
 from csqm.inspection.model import SPEAKERS
 
 _CONV_COLUMNS = ("interaction_id", "channel", "topic", "language", "hold_seconds")
@@ -157,21 +157,25 @@ class Batch:
         """Conversations in which any of ``speakers`` has a turn. Do not modify the result."""
         key = ("spoke", *speakers)
         if key not in self._masks:
-            counts = np.bincount(self.conv[self.speaker_mask(key[1:])], minlength=self.n_conversations)
-            self._masks[key] = counts > 0
+            self._masks[key] = any_turn(self.starts, self.speaker_mask(key[1:]))
         return self._masks[key]
+
+    def in_conversations(self, conversations: np.ndarray) -> np.ndarray:
+        """Per turn, whether its conversation is one of ``conversations`` (a boolean mask)."""
+        return np.repeat(np.asarray(conversations, dtype=bool), np.diff(self.starts))
 
     @functools.cached_property
     def _masks(self) -> dict[tuple[str, ...], np.ndarray]:
         return {}
 
     def _speaker_mask(self, speakers: tuple[str, ...]) -> np.ndarray:
-        codes = [SPEAKERS.index(s) for s in speakers]
+        codes = sorted({SPEAKERS.index(s) for s in speakers})
         if not codes:
             return np.ones(self.n_turns, dtype=bool)
-        table = np.zeros(len(SPEAKERS) + 1, dtype=bool)
-        table[codes] = True
-        return np.asarray(table[self.speaker])  # speaker -1 (unknown) reads the last, False entry
+        mask: np.ndarray = self.speaker == codes[0]  # comparisons: cheaper than a table indexed by every turn
+        for code in codes[1:]:
+            mask |= self.speaker == code
+        return mask
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod

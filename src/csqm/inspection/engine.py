@@ -278,7 +278,7 @@ def _scope(
     read-only), so the turn mask is computed once per distinct scope rather than once per rule."""
     key = (np.packbits(convs).tobytes(), speakers)
     if key not in seen:
-        turns = convs[b.conv] & b.speaker_mask(speakers)
+        turns = b.in_conversations(convs) & b.speaker_mask(speakers)
         conversations = convs.copy()
         turns.flags.writeable = conversations.flags.writeable = False
         seen[key] = Scope(conversations, turns, speakers)
