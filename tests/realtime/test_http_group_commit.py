@@ -110,13 +110,23 @@ def queued(gc: GroupCommitter, n: int) -> None:
     raise AssertionError("requests were not queued")
 
 
+def taken(gc: GroupCommitter) -> None:
+    """Until the committer has taken what was queued (it then waits for the lock)."""
+    for _ in range(500):
+        if gc._queue.qsize() == 0:
+            time.sleep(0.05)
+            return
+        time.sleep(0.01)
+    raise AssertionError("the committer did not take the request")
+
+
 def test_requests_waiting_together_are_one_batch_and_each_gets_its_own_outcome(
     committer: tuple[GroupCommitter, threading.Lock], store: Store
 ) -> None:
     gc, lock = committer
     with lock:  # the committer cannot start: the three requests queue up behind the lock
         first = gc.submit([started("c1", team_id="T1")], T0)
-        time.sleep(0.05)  # the committer took the first request and waits for the lock
+        taken(gc)  # the committer took the first request and waits for the lock
         rest = [
             gc.submit([turn("c1", 1, "customer", "我要投诉"), {"type": "utterance", "event_id": "bad"}], T0),
             gc.submit([started("c2"), turn("c2", 1, "customer", "你好"), started("c1")], T0),
@@ -192,7 +202,7 @@ def test_a_failing_request_does_not_fail_the_others_of_its_batch(store: Store, p
     try:
         with lock:
             futures: list[Future[Outcome]] = [gc.submit([started("p0")], T0)]
-            time.sleep(0.05)
+            taken(gc)
             futures += [gc.submit([started("p1")], T0), gc.submit([{"event_id": "poison"}], T0)]
             futures.append(gc.submit([started("p2")], T0))
             queued(gc, 3)
@@ -229,7 +239,7 @@ def test_after_a_busy_batch_the_next_waits_briefly_for_late_joiners(store: Store
     try:
         with lock:
             first = gc.submit([started("g1")], T0)
-            time.sleep(0.05)  # taken alone (no batch before it: no wait), blocked on the lock
+            taken(gc)  # taken alone (no batch before it: no wait), blocked on the lock
             pair = [gc.submit([started("g2")], T0), gc.submit([started("g3")], T0)]
             queued(gc, 2)
         assert first.result(10).accepted == 1 and all(f.result(10).accepted == 1 for f in pair)
@@ -250,6 +260,24 @@ def test_a_lone_sequential_client_is_never_kept_waiting(store: Store, proc: Proc
         for i in range(3):
             assert gc.submit([started(f"s{i}")], T0).result(10).accepted == 1
         assert time.monotonic() - began < 5 and gc.batches == 3
+    finally:
+        gc.stop()
+
+
+def test_a_request_cancelled_before_its_turn_is_dropped(store: Store, proc: Processor) -> None:
+    lock = threading.Lock()
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, lock)
+    try:
+        with lock:
+            first = gc.submit([started("x1")], T0)
+            taken(gc)  # the committer holds x1 (it can no longer be cancelled)
+            gone = gc.submit([started("x2")], T0)
+            kept = gc.submit([started("x3")], T0)
+            assert gone.cancel() and not first.cancel()  # x2's client disconnected
+        assert first.result(10).accepted == 1 and kept.result(10).accepted == 1
+        assert gc.submit([started("x4")], T0).result(10).accepted == 1  # the committer goes on
+        ids = set(store.query('SELECT "subject_id" FROM "realtime_events"')["subject_id"])
+        assert ids == {"x1", "x3", "x4"}
     finally:
         gc.stop()
 

@@ -224,7 +224,7 @@ class GroupCommitter:
             except queue.Empty:
                 first = None
             if first is not None:
-                self._commit(self._gather(first))
+                self._serve(self._gather(first))
                 more = True
                 if time.monotonic() - self._between_at >= self.between_seconds:
                     more = self._between()  # overdue: requests keep coming, do one round anyway
@@ -256,7 +256,21 @@ class GroupCommitter:
             batch.append(request)
             size += len(request.events)
         self._last_size = len(batch)
-        return batch
+        # A request whose client went away (its future cancelled) before its turn is dropped: nothing
+        # of it is stored. From here on the others cannot be cancelled any more.
+        return [r for r in batch if r.future.set_running_or_notify_cancel()]
+
+    def _serve(self, batch: list[_Request]) -> None:
+        """Commit ``batch``; whatever goes wrong, every request gets an answer and the thread goes on."""
+        if not batch:
+            return
+        try:
+            self._commit(batch)
+        except Exception as exc:  # a bug rather than the store (the store's errors are handled in _commit)
+            log.exception("the real-time ingress failed")
+            for request in batch:
+                if not request.future.done():
+                    self._fail(request, exc)
 
     def _between(self) -> bool:
         self._between_at = time.monotonic()
