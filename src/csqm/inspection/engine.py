@@ -141,7 +141,8 @@ class Inspector:
             dtype=np.int64,
         ).reshape(len(self.cards), len(self.rules))
         self._pass = np.array([c.card.pass_score for c in self.cards], dtype=float)
-        self._severity = np.array([r.rule.severity for r in self.rules], dtype=object)
+        self._fatal = np.array([r.rule.severity == "fatal" for r in self.rules], dtype=bool)
+        self._counts = np.array([r.rule.severity != "info" for r in self.rules], dtype=bool)  # info never deducts
         self._groups: dict[tuple[str, Any, Any], Group] = {}
 
     def sentiment_model(self) -> SentimentModel:
@@ -250,9 +251,16 @@ class Inspector:
         )
         f_seq = np.zeros(len(f_turn), dtype=np.int64)  # conversation-level findings (turn -1) come first
         f_seq[f_turn >= 0] = batch.seq[f_turn[f_turn >= 0]]
-        sev = self._severity[f_rule] if len(f_rule) else np.zeros(0, dtype=object)
         scores = score_batch(
-            self.items, self._pass, conv_card, applicable, f_conv, f_item, f_seq, sev == "fatal", sev != "info"
+            self.items,
+            self._pass,
+            conv_card,
+            applicable,
+            f_conv,
+            f_item,
+            f_seq,
+            self._fatal[f_rule],
+            self._counts[f_rule],
         )
         return BatchResult(
             batch,
