@@ -274,6 +274,7 @@ class Worker:
         self._arrived = asyncio.Event()
         self._pullers: dict[int, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
+        self._releasing: set[asyncio.Task[None]] = set()
 
     async def _subscribe(self, js: JetStreamContext, p: int) -> Any:
         config = ConsumerConfig(
@@ -345,6 +346,21 @@ class Worker:
         self._buffered -= count
         return taken
 
+    async def _release(self, sub: Any) -> None:
+        """Unsubscribe from a partition given up, once no pull request of ours can still deliver to
+        it (they expire after ``fetch_timeout``). Messages the server sent meanwhile are nak-ed, so
+        the partition's new owner gets them at once: unsubscribed, they would wait for ``ack_wait``
+        (30 s) and hold up their conversations."""
+        await asyncio.sleep(self.fetch_timeout + 0.25)
+        queue = sub._sub._pending_queue  # nats-py keeps delivered messages here until fetched
+        with contextlib.suppress(Exception):
+            while not queue.empty():
+                msg = queue.get_nowait()
+                if not JetStreamContext.is_status_msg(msg):
+                    await msg.nak()
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
     # -- ownership --------------------------------------------------------------------------------
     async def _rebalance(self, js: JetStreamContext, subs: dict[int, Any], nc: Client) -> None:
         """Move towards the fair share. Giving partitions up first stops the pullers and processes
@@ -358,8 +374,9 @@ class Worker:
         if gained or given:
             self.processor.forget()
         for p in given:
-            with contextlib.suppress(Exception):
-                await subs.pop(p).unsubscribe()
+            task = asyncio.create_task(self._release(subs.pop(p)))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
         for p in sorted(gained):
             subs[p] = await self._subscribe(js, p)
         self._start_pullers(subs)
@@ -397,6 +414,7 @@ class Worker:
                     await self._publish_alerts(nc, [a.as_dict() for a in alerts])
         finally:
             await self._stop_pullers()
+            await asyncio.gather(*list(self._releasing), *(self._release(sub) for sub in subs.values()))
             for m, _ in self._buffer:  # fetched, not processed: let them come again at once
                 with contextlib.suppress(Exception):
                     await m.nak()
