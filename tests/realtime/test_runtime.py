@@ -60,3 +60,31 @@ def test_background_step(app_api: Api, settings: Settings, clock: Clock) -> None
             runtime.stop()
     finally:
         receiver.close()
+
+
+def test_the_committer_inspects_queued_conversations_when_the_ingress_is_quiet(app_api: Api, clock: Clock) -> None:
+    import time
+
+    state: Any = app_api.client.app.state.csqm  # type: ignore[attr-defined]
+    runtime = Runtime(state, clock=clock, interval=3600)  # the background step never runs here
+    runtime.start()
+    try:
+        ends = [[started(f"q{i}"), turn(f"q{i}", 1, "customer", "你好"), ended(f"q{i}")] for i in range(6)]
+        outcome = runtime.submit([e for events in ends for e in events]).result(10)
+        assert outcome.queued == [f"q{i}" for i in range(6)] and outcome.inspected == []
+
+        def inspected() -> int:
+            with state.lock:
+                return int(
+                    state.store.scalar('SELECT count(*) FROM "inspection_results" WHERE "interaction_id" LIKE \'q%\'')
+                )
+
+        for _ in range(500):  # chunks of 4, then 2: between commits, no request arriving
+            if inspected() == 6:
+                break
+            time.sleep(0.01)
+        assert inspected() == 6
+        with state.lock:
+            assert state.store.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
+    finally:
+        runtime.stop()

@@ -161,9 +161,11 @@ class GroupCommitter:
     """The queue and the committer thread (see the module doc).
 
     The thread starts with the first request and ends after ``idle_seconds`` without one (the next
-    request starts it again), so an app that is never stopped leaves nothing running. ``between``
-    runs between commits once no request has arrived for ``grace_seconds`` — and at least every
-    ``between_seconds`` even when requests keep coming, so it is never starved (the runtime inspects
+    request starts it again), so an app that is never stopped leaves nothing running.
+    ``between(pressed)`` runs between commits once no request has arrived for ``grace_seconds``
+    (``pressed=False``) — and, with ``pressed=True`` (do as little as is useful), at least every
+    ``between_seconds`` when no request waits right after a commit, so it is never starved while
+    requests keep coming (the runtime inspects
     a few ended conversations there); it returns True when there may be more to do.
     ``gather_seconds``: how long a batch waits for late joiners after a busy batch (:meth:`_gather`)."""
 
@@ -175,7 +177,7 @@ class GroupCommitter:
         *,
         max_events: int = MAX_EVENTS,
         idle_seconds: float = 2.0,
-        between: Callable[[], bool] | None = None,
+        between: Callable[[bool], bool] | None = None,
         between_seconds: float = 1.0,
         grace_seconds: float = 0.01,
         gather_seconds: float = 0.004,
@@ -226,12 +228,13 @@ class GroupCommitter:
             if first is not None:
                 self._serve(self._gather(first))
                 more = True
-                if time.monotonic() - self._between_at >= self.between_seconds:
-                    more = self._between()  # overdue: requests keep coming, do one round anyway
+                overdue = time.monotonic() - self._between_at >= self.between_seconds
+                if overdue and self._queue.empty():
+                    more = self._between(pressed=True)  # requests keep coming: a little anyway
                 if not self._stopping:
                     continue
             elif more and not self._stopping:
-                more = self._between()  # no request for ``grace_seconds``: the ingress is quiet
+                more = self._between(pressed=False)  # no request for ``grace_seconds``: quiet
                 continue
             with self._start:
                 if self._queue.empty():
@@ -272,12 +275,12 @@ class GroupCommitter:
                 if not request.future.done():
                     self._fail(request, exc)
 
-    def _between(self) -> bool:
+    def _between(self, *, pressed: bool) -> bool:
         self._between_at = time.monotonic()
         if self.between is None:
             return False
         try:
-            return self.between()
+            return self.between(pressed)
         except Exception:
             log.exception("work between ingress commits failed")
             return False

@@ -7,8 +7,8 @@ that the server-sent-events endpoint reads; alerts raised in this process are pu
 they are committed, and alerts stored by other processes (NATS workers) are picked up by the
 background thread, which also runs the timers (:meth:`Processor.tick`) and delivers due webhooks
 every ``interval`` seconds. Ended conversations queued for inspection are inspected a few at a time
-between the committer's commits while events arrive (so an inspection never delays a waiting
-request for long, and at least one chunk a second), and by the background thread when none arrive.
+between the committer's commits once the ingress is quiet for a moment (and one conversation a
+second while requests keep coming), and by the background thread when no events arrive.
 """
 
 from __future__ import annotations
@@ -132,9 +132,12 @@ class Runtime:
             self._maybe_pending = True
         return outcome
 
-    def _between(self) -> bool:
+    def _between(self, pressed: bool) -> bool:
+        """Between ingress commits: one conversation when requests keep coming (an inspection holds
+        the store for ~10–30 ms per conversation, and a request arriving meanwhile waits), a chunk
+        when the ingress is quiet."""
         self._freeze()
-        return self._inspect_some()
+        return self._inspect_some(1 if pressed else self.inspect_chunk)
 
     def _freeze(self) -> None:
         """Why: conversation state, the packs' matchers and the models are millions of long-lived
@@ -148,14 +151,15 @@ class Runtime:
         gc.freeze()
         self._frozen_at = time.monotonic()
 
-    def _inspect_some(self) -> bool:
+    def _inspect_some(self, limit: int | None = None) -> bool:
         """Inspect one chunk of queued ended conversations; True when there may be more. Skipped
         (no query) when nothing was queued since the queue was last found empty."""
         if not self._maybe_pending or self.processor.inline_inspection:
             return False
+        chunk = limit or self.inspect_chunk
         with self.state.lock:
-            done = self.processor.inspect_pending(limit=self.inspect_chunk)
-        if len(done) < self.inspect_chunk:
+            done = self.processor.inspect_pending(limit=chunk)
+        if len(done) < chunk:
             self._maybe_pending = False
             return False
         return True
