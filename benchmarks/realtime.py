@@ -93,11 +93,20 @@ def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, An
     return (done - sent) * 1000, [str(a["event_id"]) for a in answer["alerts"]]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far: the server's cost per
+    utterance does not depend on what else the machine runs, unlike its wall-clock rate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def subject(event: dict[str, Any]) -> str:
     return str(event.get("conversation_id") or event.get("contact_id"))
 
 
-def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, clients: int = 1) -> dict[str, Any]:
+def http_run(
+    events: list[dict[str, Any]], batch: int, port: int, token: str, clients: int = 1, pid: int | None = None
+) -> dict[str, Any]:
     """``clients`` senders in parallel, each with the events of its share of the conversations (in
     order) and its own kept-alive connection, each sending ``batch`` events per request and waiting
     for the answer before the next."""
@@ -126,6 +135,7 @@ def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, cl
             conn.close()
 
     cpu = time.process_time()
+    server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter()
     threads = [threading.Thread(target=send, args=(share,)) for share in shares]
     for t in threads:
@@ -150,12 +160,13 @@ def http_run(events: list[dict[str, Any]], batch: int, port: int, token: str, cl
         "request_p50_ms": round(pct(requests, 0.5), 1),
         "request_p99_ms": round(pct(requests, 0.99), 1),
         "client_cpu_s": round(time.process_time() - cpu, 2),
+        "server_cpu_ms_per_utt": round((cpu_seconds(pid) - server_cpu) * 1000 / utterances(events), 3) if pid else None,
         "load": round(os.getloadavg()[0], 2),
     }
 
 
 def http_paced(
-    events: list[dict[str, Any]], rate: float, port: int, token: str, clients: int, batch: int
+    events: list[dict[str, Any]], rate: float, port: int, token: str, clients: int, batch: int, pid: int | None = None
 ) -> dict[str, Any]:
     """Open loop, as a contact centre sends: the events become due at a steady ``rate`` utterances/s
     (their order kept); ``clients`` senders, each owning a share of the conversations, send what is
@@ -173,6 +184,7 @@ def http_paced(
     requests: list[float] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
+    server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter() + 0.2
 
     def send(share: list[tuple[float, dict[str, Any]]]) -> None:
@@ -220,6 +232,7 @@ def http_paced(
         "p99_ms": round(pct(latencies, 0.99), 1),
         "request_p50_ms": round(pct(requests, 0.5), 1),
         "request_p99_ms": round(pct(requests, 0.99), 1),
+        "server_cpu_ms_per_utt": round((cpu_seconds(pid) - server_cpu) * 1000 / utterances(events), 3) if pid else None,
         "load": round(os.getloadavg()[0], 2),
     }
 
@@ -292,12 +305,13 @@ def bench_http(
             except OSError:
                 time.sleep(0.1)
         http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
-        result = {"baseline_1_per_request": http_run(baseline, 1, port, token)}
-        result["batch_200"] = http_run(events[:third], 200, port, token)
+        pid = server.pid
+        result = {"baseline_1_per_request": http_run(baseline, 1, port, token, pid=pid)}
+        result["batch_200"] = http_run(events[:third], 200, port, token, pid=pid)
         for name in list(runs)[2 : 2 + repeat]:
-            result[name] = http_run(runs[name], batch, port, token, clients)
+            result[name] = http_run(runs[name], batch, port, token, clients, pid)
         if paced:
-            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200)
+            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200, pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -307,7 +321,7 @@ def bench_http(
     measured = [result[name] for name in list(runs)[2 : 2 + repeat]]
     result["measured_median"] = {
         key: round(statistics.median(r[key] for r in measured), 1)
-        for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms")
+        for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms", "server_cpu_ms_per_utt")
     }
     result["measured_median"]["server_p99_ms"] = round(
         statistics.median(r["server"]["received_to_stored_p99_ms"] for r in measured), 1
