@@ -88,3 +88,25 @@ def test_a_known_token_is_authenticated_without_the_store_lock(rt: Api, monkeypa
         assert "r" not in result  # the committer waits for the store
     sender.join(10)
     assert result["r"].json()["accepted"] == 1
+
+
+def test_a_store_failure_on_the_websocket_is_an_error_reply_and_the_stream_goes_on(
+    rt: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with rt.client.websocket_connect(f"/api/v1/events/ws?token={rt.tokens['admin']}") as ws:
+        ws.send_json(started("w1"))
+        assert ws.receive_json()["accepted"] == 1
+        process = runtime(rt).processor.process
+
+        def broken(raw: Any, *, received_at: Any = None) -> Any:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(runtime(rt).processor, "process", broken)
+        ws.send_json(turn("w1", 1, "customer", "我要投诉"))
+        assert ws.receive_json() == {
+            "error": "The events could not be stored (OSError); nothing of this request was kept, send it again."
+        }
+        monkeypatch.setattr(runtime(rt).processor, "process", process)
+        ws.send_json(turn("w1", 1, "customer", "我要投诉"))
+        reply = ws.receive_json()
+        assert reply["accepted"] == 1 and [a["kind"] for a in reply["alerts"]] == ["threat_words"]
