@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,10 +59,15 @@ class KeywordDetector(Detector):
     Params = KeywordParams
 
     def terms(self) -> Sequence[Terms]:
+        return self._terms
+
+    @functools.cached_property
+    def _terms(self) -> tuple[Terms, ...]:
+        """Built (and validated) once: ``detect`` asks for them on every batch."""
         p = self._p
         if p.near is not None:
-            return [p.terms_of(p.near.first), p.terms_of(p.near.second)]
-        return [p.terms_of(p.any or p.all)]
+            return (p.terms_of(p.near.first), p.terms_of(p.near.second))
+        return (p.terms_of(p.any or p.all),)
 
     @property
     def _p(self) -> KeywordParams:

@@ -129,6 +129,7 @@ class PhraseIndex:
         self.ids = {p: i for i, p in enumerate(self.patterns)}
         self._automaton = Automaton.build(self.patterns) if self.patterns else None
         self._own: dict[Terms, PhraseIndex] = {}
+        self._sparse: dict[Terms, bool] = {}
 
     def covers(self, terms: Terms) -> bool:
         """Whether every literal of ``terms`` is in this automaton."""
@@ -136,7 +137,9 @@ class PhraseIndex:
 
     def is_sparse(self, terms: Terms) -> bool:
         """Whether ``terms`` are searched with their own automaton (not covered by this one)."""
-        return not self.covers(terms)
+        if terms not in self._sparse:
+            self._sparse[terms] = not self.covers(terms)
+        return self._sparse[terms]
 
     def own_index(self, terms: Terms) -> PhraseIndex:
         """The small automaton of ``terms`` alone (built once)."""
