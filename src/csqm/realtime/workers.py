@@ -178,6 +178,11 @@ class Ownership:
         )
         return max(1, int(count or 0))
 
+    def join(self) -> None:
+        """Take a worker slot (counted by :meth:`live_workers`), once."""
+        if self.shared and self.slot is None:
+            self.slot = next((i for i in range(self.max_workers) if self._try(self.ns + 1, i)), -1)
+
     def share(self) -> int:
         """The fair share: ``ceil(partitions / live workers)``."""
         return -(-self.partitions // self.live_workers())
@@ -193,8 +198,7 @@ class Ownership:
             everything = set(range(self.partitions)) - self.held
             self.held |= everything
             return everything, set()
-        if self.slot is None:
-            self.slot = next((i for i in range(self.max_workers) if self._try(self.ns + 1, i)), -1)
+        self.join()
         share = self.share()
         given: set[int] = set()
         while give_up and len(self.held) > share:
@@ -397,6 +401,11 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):  # not in the main thread
                     loop.add_signal_handler(sig, self.stopping.set)
+            if self.ownership.shared:
+                # Workers started together see each other before taking partitions, rather than the
+                # first taking all of them and handing half over a second later.
+                await asyncio.to_thread(self.ownership.join)
+                await asyncio.sleep(0.5)
             await self._rebalance(js, subs, nc)
             last_message = last_tick = time.monotonic()
             while not self.stopping.is_set():
