@@ -3,6 +3,7 @@ runs timers, inspects queued conversations and delivers webhooks."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,8 +64,6 @@ def test_background_step(app_api: Api, settings: Settings, clock: Clock) -> None
 
 
 def test_the_committer_inspects_queued_conversations_when_the_ingress_is_quiet(app_api: Api, clock: Clock) -> None:
-    import time
-
     state: Any = app_api.client.app.state.csqm  # type: ignore[attr-defined]
     runtime = Runtime(state, clock=clock, interval=3600)  # the background step never runs here
     runtime.start()
@@ -86,5 +85,36 @@ def test_the_committer_inspects_queued_conversations_when_the_ingress_is_quiet(a
         assert inspected() == 6
         with state.lock:
             assert state.store.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
+    finally:
+        runtime.stop()
+
+
+def test_while_events_arrive_the_committer_runs_the_timers(app_api: Api, clock: Clock) -> None:
+    import threading
+
+    state: Any = app_api.client.app.state.csqm  # type: ignore[attr-defined]
+    runtime = Runtime(state, clock=clock, interval=3600)  # the background step never runs here
+    ticks: list[str] = []
+    tick = runtime.processor.tick
+
+    def spy(now: Any = None) -> Any:
+        out = tick(now)
+        ticks.append(threading.current_thread().name)  # once the alerts are on the board
+        return out
+
+    runtime.processor.tick = spy  # type: ignore[method-assign]
+    runtime.start()
+    try:
+        assert runtime.submit([started("t1", channel="chat")]).result(10).accepted == 1
+        assert ticks == []  # not due yet
+        clock.advance(40)  # the chat waits 40 s without an agent turn
+        runtime._ticked_at -= 7200  # a period has passed
+        assert runtime.submit([turn("t1", 1, "customer", "在吗")]).result(10).accepted == 1
+        for _ in range(500):
+            if ticks:
+                break
+            time.sleep(0.01)
+        assert ticks == ["csqm-ingress"]
+        assert [a.kind for _, a in runtime.board.since(0)] == ["chat_sla"]
     finally:
         runtime.stop()

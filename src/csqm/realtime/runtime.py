@@ -110,6 +110,7 @@ class Runtime:
         #: objects that survived so far are moved out of the garbage collector's reach (see _freeze).
         self.freeze_seconds: float | None = None
         self._frozen_at = time.monotonic()
+        self._ticked_at = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_at = clock() - timedelta(minutes=1)
@@ -133,11 +134,23 @@ class Runtime:
         return outcome
 
     def _between(self, pressed: bool) -> bool:
-        """Between ingress commits: one conversation when requests keep coming (an inspection holds
-        the store for ~10–30 ms per conversation, and a request arriving meanwhile waits), a chunk
-        when the ingress is quiet."""
+        """Between ingress commits: the timers when due (while events arrive, here rather than in
+        the background thread, whose turn would often come while a batch waits for the store), then
+        one conversation when requests keep coming (an inspection holds the store for ~10–30 ms per
+        conversation, and a request arriving meanwhile waits), a chunk when the ingress is quiet."""
         self._freeze()
+        if self._thread is not None and self._tick_due():
+            self._tick()
+            return True
         return self._inspect_some(1 if pressed else self.inspect_chunk)
+
+    def _tick_due(self, periods: float = 1.0) -> bool:
+        return time.monotonic() - self._ticked_at >= self.interval * periods
+
+    def _tick(self, now: datetime | None = None) -> None:
+        self._ticked_at = time.monotonic()
+        with self.state.lock:
+            self.processor.tick(now or self.clock())
 
     def _freeze(self) -> None:
         """Why: conversation state, the packs' matchers and the models are millions of long-lived
@@ -166,10 +179,11 @@ class Runtime:
 
     def step(self, now: datetime | None = None) -> None:
         """One round of background work: timers, alerts from other processes, due webhooks, and the
-        queued inspections when no events are arriving (else the committer does them)."""
+        queued inspections when no events are arriving (else the committer does them, and the
+        timers too unless it has not for three periods)."""
         now = now or self.clock()
-        with self.state.lock:
-            self.processor.tick(now)
+        if not self.ingress.active or self._tick_due(3.0):
+            self._tick(now)
         # A few at a time, letting requests in between: the lock is never held for long.
         while not self.ingress.active and not self._stop.is_set() and self._inspect_some():
             time.sleep(0.002)
