@@ -41,7 +41,8 @@ class SentimentModel(Protocol):
 @dataclass(frozen=True)
 class Scope:
     """Where a rule applies in a batch: conversations in its channel/scenario/language scope, and
-    within those the turns of its speakers."""
+    within those the turns of its speakers. The engine gives rules with the same conversations and
+    speakers the same (read-only) arrays: copy them before changing them."""
 
     conversations: np.ndarray
     turns: np.ndarray
