@@ -97,16 +97,13 @@ def store_alerts(
     if not candidates:
         return []
     subjects = sorted({c.subject_id for c in candidates})
-    marks = ", ".join("?" for _ in subjects)
     since = now - timedelta(seconds=window_seconds)
-    recent = store.query(
-        f'SELECT "alert_id", "subject_id", "kind", "created_at" FROM "{REALTIME_ALERTS.name}" '
-        f'WHERE "subject_id" IN ({marks})',
-        subjects,
-    )
-    ids = set(recent["alert_id"].astype(str)) if not recent.empty else set()
-    live = recent[pd.to_datetime(recent["created_at"]) >= since] if not recent.empty else recent
-    taken = set(zip(live["subject_id"].astype(str), live["kind"].astype(str), strict=True)) if not live.empty else set()
+    ids: set[str] = set()
+    taken: set[tuple[str, str]] = set()
+    for alert, subject, kind, created in _recent(store, subjects):
+        ids.add(str(alert))
+        if created is not None and not pd.isna(created) and created >= since:
+            taken.add((str(subject), str(kind)))
     fresh: list[Alert] = []
     for cand in candidates:
         key = (cand.subject_id, cand.kind)
@@ -127,6 +124,21 @@ def store_alerts(
         ]
         store.load_arrow(REALTIME_ALERTS.name, pa.Table.from_pylist(rows, schema=_ARROW))
     return fresh
+
+
+def _recent(store: Store, subjects: list[str]) -> list[tuple[Any, ...]]:
+    """(alert id, subject, kind, created at) of the stored alerts of ``subjects``: plain tuples (this
+    runs in every batch that raises a candidate; a DataFrame cost more than the query)."""
+    sql = f'SELECT "alert_id", "subject_id", "kind", "created_at" FROM "{REALTIME_ALERTS.name}" WHERE '
+    params: list[Any]
+    if store.dialect == "postgres":
+        sql, params = sql + '"subject_id" = ANY(?)', [subjects]
+    else:
+        sql, params = sql + f'"subject_id" IN ({", ".join("?" for _ in subjects)})', list(subjects)
+    rows = getattr(store, "rows", None)
+    if rows is not None:
+        return list(rows(sql, params))
+    return list(store.query(sql, params).itertuples(index=False, name=None))
 
 
 _ARROW = pa.schema(
