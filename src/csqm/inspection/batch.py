@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csqm.inspection.detectors.kernels import any_turn, char_offsets
+from csqm.inspection.detectors.kernels import any_turn, char_offsets, turns_of
 from csqm.inspection.model import SPEAKERS
 
 _CONV_COLUMNS = ("interaction_id", "channel", "topic", "language", "hold_seconds")
@@ -160,9 +160,14 @@ class Batch:
             self._masks[key] = any_turn(self.starts, self.speaker_mask(key[1:]))
         return self._masks[key]
 
-    def in_conversations(self, conversations: np.ndarray) -> np.ndarray:
-        """Per turn, whether its conversation is one of ``conversations`` (a boolean mask)."""
-        return np.repeat(np.asarray(conversations, dtype=bool), np.diff(self.starts))
+    def in_conversations(self, conversations: np.ndarray, turns: np.ndarray | None = None) -> np.ndarray:
+        """Per turn, whether its conversation is one of ``conversations`` (a boolean mask) and, if
+        given, the turn mask ``turns`` holds for it."""
+        chosen = np.asarray(conversations, dtype=bool)
+        if turns is None:
+            return np.repeat(chosen, np.diff(self.starts))
+        result: np.ndarray = turns_of(self.starts, chosen, np.asarray(turns, dtype=bool))
+        return result
 
     @functools.cached_property
     def _masks(self) -> dict[tuple[str, ...], np.ndarray]:

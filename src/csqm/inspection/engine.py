@@ -187,25 +187,27 @@ class Inspector:
         groups = [self.group(*k) for k in uniques]
         n_rules = len(self.rules)
         group_rules = np.array([g.rules for g in groups], dtype=bool).reshape(len(groups), n_rules)
-        conv_scope = group_rules[codes].T if len(codes) else np.zeros((n_rules, 0), dtype=bool)
+        conv_scope = np.ascontiguousarray(group_rules[codes].T) if len(codes) else np.zeros((n_rules, 0), dtype=bool)
         conv_card = np.array([g.card for g in groups], dtype=np.int64)[codes] if len(codes) else np.zeros(0, np.int64)
         ctx = DetectContext(batch, self.index, self.sentiment)
-        found, applicable = self._detect(ctx, conv_scope, conv_card)
+        # rules in the same groups have the same conversations: their scopes are shared, keyed by groups
+        keys = [group_rules[:, r].tobytes() for r in range(n_rules)]
+        found, applicable = self._detect(ctx, conv_scope, conv_card, keys)
         digests = np.array([g.digest for g in groups], dtype=object)[codes].tolist() if len(codes) else []
         return self._score(batch, found, applicable, conv_card, digests)
 
     def _detect(
-        self, ctx: DetectContext, conv_scope: np.ndarray, conv_card: np.ndarray
+        self, ctx: DetectContext, conv_scope: np.ndarray, conv_card: np.ndarray, keys: list[bytes]
     ) -> tuple[list[tuple[int, Detected]], np.ndarray]:
         b = ctx.batch
         applicable = np.zeros((b.n_conversations, len(self.items.item_id)), dtype=bool)
         found: list[tuple[int, Detected]] = []
-        scopes: dict[tuple[bytes, tuple[str, ...]], Scope] = {}
+        scopes: dict[Any, Scope] = {}
         for r, loaded in enumerate(self.rules):
             convs = conv_scope[r]
             if not convs.any():
                 continue
-            scope = _scope(b, convs, loaded.speakers, scopes)
+            scope = _scope(b, convs, (keys[r], loaded.speakers), scopes)
             try:
                 det = loaded.detector.detect(ctx, scope)
             except ConfigError:
@@ -279,17 +281,14 @@ class Inspector:
         )
 
 
-def _scope(
-    b: Batch, convs: np.ndarray, speakers: tuple[str, ...], seen: dict[tuple[bytes, tuple[str, ...]], Scope]
-) -> Scope:
-    """The scope of a rule; rules with the same conversations and speakers share one (its masks are
-    read-only), so the turn mask is computed once per distinct scope rather than once per rule."""
-    key = (np.packbits(convs).tobytes(), speakers)
+def _scope(b: Batch, convs: np.ndarray, key: tuple[bytes, tuple[str, ...]], seen: dict[Any, Scope]) -> Scope:
+    """The scope of a rule; rules with the same conversations and speakers (the same ``key``) share
+    one, with read-only masks, so the turn mask is computed once per distinct scope, not per rule."""
     if key not in seen:
-        turns = b.in_conversations(convs) & b.speaker_mask(speakers)
+        turns = b.in_conversations(convs, b.speaker_mask(key[1]))
         conversations = convs.copy()
         turns.flags.writeable = conversations.flags.writeable = False
-        seen[key] = Scope(conversations, turns, speakers)
+        seen[key] = Scope(conversations, turns, key[1])
     return seen[key]
 
 

@@ -388,3 +388,15 @@ def byte_offsets(data: np.ndarray, starts: np.ndarray, turns: np.ndarray, chars:
         lo = starts[turns[k]]
         out[k] = _byte_at(data, lo, starts[turns[k] + 1], chars[k]) - lo
     return out
+
+
+@_jit
+def turns_of(conv_starts: np.ndarray, conversations: np.ndarray, turns: np.ndarray) -> np.ndarray:
+    """Per turn, whether ``turns`` holds for it and its conversation is one of ``conversations``;
+    only the chosen conversations' turns are visited."""
+    out = np.zeros(len(turns), dtype=np.bool_)
+    for c in range(len(conv_starts) - 1):
+        if conversations[c]:
+            for t in range(conv_starts[c], conv_starts[c + 1]):
+                out[t] = turns[t]
+    return out

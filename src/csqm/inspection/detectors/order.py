@@ -49,7 +49,7 @@ class OrderDetector(Detector):
     def _turns(self, ctx: DetectContext, scope: Scope, step: Step) -> np.ndarray:
         if not step.speakers:
             return scope.turns
-        return np.asarray(ctx.batch.speaker_mask(step.speakers) & ctx.batch.in_conversations(scope.conversations))
+        return ctx.batch.in_conversations(scope.conversations, ctx.batch.speaker_mask(step.speakers))
 
     def detect(self, ctx: DetectContext, scope: Scope) -> Detected:
         b, p = ctx.batch, self._p
@@ -58,7 +58,7 @@ class OrderDetector(Detector):
         applicable = np.zeros(b.n_conversations, dtype=bool)
         applicable[b.conv[first_then.turn]] = True
         # ``first`` matters only where ``then`` occurs
-        before = ctx.match(p.first, self._turns(ctx, scope, p.first) & b.in_conversations(applicable), chars=False)
+        before = ctx.match(p.first, b.in_conversations(applicable, self._turns(ctx, scope, p.first)), chars=False)
         earliest = np.full(b.n_conversations, np.iinfo(np.int64).max, dtype=np.int64)
         key = before.turn * (1 << 32) + before.start
         np.minimum.at(earliest, b.conv[before.turn], key)
