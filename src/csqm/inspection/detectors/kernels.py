@@ -205,6 +205,9 @@ def kept(
         steps = 0
         while keep[k] and steps <= window and at >= lo:
             for c in range(len(cue_first) - 1):
+                # most candidates fail on the cue's last byte: test that before anything else
+                if at <= lo or _lower(np.int64(data[at - 1])) != cues[cue_first[c + 1] - 1]:
+                    continue
                 cue = cues[cue_first[c] : cue_first[c + 1]]
                 if _occurs_at(data, lo, hi, at - len(cue), cue, cue_glue[c, 0], cue_glue[c, 1], WORD):
                     keep[k] = False
