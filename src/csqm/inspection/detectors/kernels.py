@@ -369,17 +369,17 @@ def points(
     earned = np.zeros((n_conv, n_items))
     got = np.zeros(n_conv)
     total = np.zeros(n_conv)
-    for c in range(n_conv):
-        for r in range(n_items):
-            if applicable[c, r]:
-                earned[c, r] = weight[r]
-                total[c] += weight[r]
+    # exact sums: deductions first, then the weight, and only applicable items added up (the others
+    # are 0) — one pass, no chain of additions of zeros
     for k in range(len(f_conv)):
         if applicable[f_conv[k], f_item[k]]:
             earned[f_conv[k], f_item[k]] -= deduction[k]
     for c in range(n_conv):
         for r in range(n_items):
-            got[c] += earned[c, r]
+            if applicable[c, r]:
+                earned[c, r] += weight[r]
+                total[c] += weight[r]
+                got[c] += earned[c, r]
     return earned, got, total
 
 
