@@ -100,3 +100,14 @@ def test_failed_batch_drops_the_cached_state(store: Store, settings: Settings, m
     assert proc._cache == {}
     out = proc.process([turn("f1", 2, "agent", "您好")])  # not "already received": it was rolled back
     assert out.accepted == 1 and out.errors == []
+
+
+def test_warm_up_stores_nothing(store: Store, settings: Settings) -> None:
+    """Workers warm the detectors up before their first batch; that must leave no trace."""
+    proc = Processor(store, settings=settings, clock=Clock(), cache=True)
+    proc.warm_up()
+    for table in ("interactions", "utterances", "inspection_results", "realtime_events", "realtime_alerts"):
+        assert store.count(table) == 0, table
+    assert proc._cache == {}
+    out = proc.process([started("w1"), turn("w1", 1, "customer", "我要投诉"), ended("w1")])
+    assert out.errors == [] and out.inspected == ["w1"] and [a.kind for a in out.alerts] == ["threat_words"]

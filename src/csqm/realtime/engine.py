@@ -284,6 +284,30 @@ class Processor:
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
 
+    def warm_up(self) -> None:
+        """Run masking, sentiment and both inspectors once on two made-up conversations (nothing is
+        stored), so that the first real batch does not pay for compiling and loading them (about a
+        second, which would otherwise be the first alerts' latency)."""
+        samples = [
+            ("__warm_up_zh__", "zh", ["你好，我要投诉，电话 13812345678", "您好，请问有什么可以帮您？"]),
+            ("__warm_up_en__", "en", ["Hello, I want to file a complaint", "Sorry, how can I help you?"]),
+        ]
+        convs: list[tuple[str, dict[str, Any], list[_Stored]]] = []
+        for cid, language, texts in samples:
+            masked, kinds = self.masker.mask_texts(texts)
+            sentiment_scores(masked)
+            speakers = ("customer", "agent")
+            turns: list[_Stored] = [
+                (i + 1, speakers[i % 2], 5.0 * i, t or "", k)
+                for i, (t, k) in enumerate(zip(masked, kinds, strict=True))
+            ]
+            row: dict[str, Any] = {"channel": "chat", "topic": None, "language": language, "hold_seconds": None}
+            convs.append((cid, row, turns))
+        batch = _batch(convs)
+        self.inspector.run(batch)
+        if self.turn_inspector.rules:
+            self.turn_inspector.run(batch)
+
     # -- events ---------------------------------------------------------------------------------
     def process(self, raw: Sequence[object], *, received_at: datetime | None = None) -> Outcome:
         """Validate, store and evaluate a batch of raw events (dicts); see :class:`Outcome`."""

@@ -390,6 +390,7 @@ class Worker:
         # The packs' matchers, the models and the processor are millions of objects that live as
         # long as the worker: without this, every full garbage collection walks them all (~0.25 s
         # each on a small machine, several a second under load) to find nothing.
+        await asyncio.to_thread(self.processor.warm_up)
         gc.collect()
         gc.freeze()
         nc: Client = await nats.connect(self.url, name="csqm-realtime-worker")
