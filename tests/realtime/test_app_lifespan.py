@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 
 from csqm.realtime.runtime import Runtime
@@ -40,3 +44,33 @@ def test_app_on_a_given_store_leaves_it_off_unless_asked(settings: Settings, duc
         assert thread is not None and thread.is_alive()
     assert not thread.is_alive()
     assert duck.scalar("SELECT 1") == 1  # a store the caller passed stays open
+
+
+def test_realtime_serve_runs_the_runtime_while_uvicorn_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import uvicorn
+    from click.testing import CliRunner
+
+    from csqm.cli.main import cli
+    from csqm.realtime.engine import Processor
+
+    seen: dict[str, Any] = {}
+
+    def serve(app: Any, host: str, port: int, log_level: str) -> None:
+        runtime = app.state.csqm_realtime
+        thread = runtime._thread
+        seen.update(runtime=runtime, port=port, serving=thread is not None and thread.is_alive())
+
+    frozen: list[int] = []
+    warmed: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", serve)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))  # a test process must not freeze its objects
+    monkeypatch.setattr(Processor, "warm_up", lambda self: warmed.append(1))
+    env = {"CSQM_DATA_DIR": str(tmp_path / "data"), "CSQM_SECRET": "serve-secret-0123456789"}
+    result = CliRunner().invoke(cli, ["realtime", "serve", "--port", "8123"], env=env)
+    assert result.exit_code == 0, result.output
+    runtime = seen["runtime"]
+    assert seen["port"] == 8123 and seen["serving"] and runtime.freeze_seconds == 10.0
+    assert frozen == [1] and warmed == [1]  # warmed up, then what was loaded frozen, before serving
+    assert runtime._thread is None and not runtime.ingress.active  # stopped when uvicorn returned

@@ -72,6 +72,7 @@ def serve(
     )
     app.state.csqm_realtime = runtime
     runtime.freeze_seconds = 10.0
+    runtime.processor.warm_up()  # the first requests do not pay for loading the matchers and models
     runtime.start()
     gc.collect()  # what was loaded so far lives as long as the server: out of the collector's way
     gc.freeze()
