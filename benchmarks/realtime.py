@@ -23,9 +23,12 @@ Generated demo conversations become live events (queue, start, one event per tur
   published first, then the workers start; timed from the first stored event to the last.
   Latency: with the 2 workers running, fresh conversations are published at a steady rate and each
   alert's arrival on ``<prefix>.alerts`` is timed from the publish of its triggering event.
+  ``--nats-group N`` publishes up to N events of a partition per message (a JSON list) for the live
+  and backlog runs (the latency run publishes one event per message either way).
 
     .venv/bin/python -P benchmarks/realtime.py                     # ~3 minutes on 2 cores
     .venv/bin/python -P benchmarks/realtime.py --conversations 600 --skip-nats      # HTTP only, ~1 minute
+    .venv/bin/python -P benchmarks/realtime.py --conversations 600 --skip-http --nats-batch 1024 --nats-group 16
 """
 
 from __future__ import annotations
