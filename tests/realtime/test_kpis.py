@@ -91,3 +91,23 @@ def test_queue_wait_alerts(proc: Processor, clock: Clock) -> None:
 def test_queue_wait_found_when_the_answer_arrives_before_the_offer(proc: Processor) -> None:
     proc.process([queue("answered", "late", 90)])
     assert proc.process([queue("offered", "late", 0)]).alerts[0].kind == "queue_wait"
+
+
+def test_contacts_without_a_team_and_the_order_of_levels(proc: Processor) -> None:
+    events = [
+        queue("offered", "x", 100, q="q9", team="T9"),
+        queue("answered", "x", 130, q="q9", team="T9"),  # wait 30: not in SL (20 s), in 30 s
+        queue("offered", "y", 200, q="q0"),
+        queue("abandoned", "y", 260, q="q0"),  # abandoned after 60 s
+    ]
+    events[2].pop("team_id")
+    events[3].pop("team_id")
+    assert proc.process(events).errors == []
+    got = live_kpis(proc.store, now=NOW, config=proc.config, catalogue=proc.catalogue)
+    # queues first, then teams, each sorted by key; a contact without a team counts under "-"
+    assert [(k.level, k.key) for k in got] == [("queue", "q0"), ("queue", "q9"), ("team", "-"), ("team", "T9")]
+    no_team = got[2]
+    assert (no_team.offered, no_team.answered, no_team.abandoned, no_team.waiting) == (1, 0, 1, 0)
+    assert (no_team.service_level, no_team.answered_30s, no_team.abandon_rate) == (0.0, 0.0, 100.0)
+    t9 = got[3]
+    assert (t9.service_level, t9.answered_30s, t9.abandon_rate) == (0.0, 100.0, 0.0)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from csqm.errors import StoreError
 from csqm.store import ddl
 from csqm.store.migrations import LATEST, MIGRATIONS, VERSION_TABLE
+from csqm.store.rows import plain
 from csqm.store.schema import TABLES_BY_NAME, Table
 
 
@@ -69,6 +70,11 @@ class Store(ABC):
             self.rollback()
             raise
         self.commit()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query as tuples of plain values (the engines answer without a DataFrame)."""
+        frame = self.query(sql, params)
+        return [tuple(plain(v) for v in r) for r in frame.itertuples(index=False, name=None)]
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         frame = self.query(sql, params)
