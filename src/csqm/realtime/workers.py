@@ -433,6 +433,7 @@ class Worker:
             with contextlib.suppress(Exception):
                 await nc.flush(timeout=2)  # the last acks
             await nc.close()
+            gc.unfreeze()  # run in process (tests, library): let the rest of it collect as usual
         return self.stats
 
     async def _handle(self, nc: Client, taken: list[tuple[Any, list[object]]]) -> None:
