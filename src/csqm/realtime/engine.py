@@ -349,6 +349,13 @@ class Processor:
             [sorted(set(subjects))],
         )
 
+    def _try_lock(self, key: str) -> bool:
+        """PostgreSQL: take ``key``'s transaction lock if free (the key space of :meth:`_lock`);
+        False when another worker holds it, instead of waiting for it."""
+        if not self.lock_conversations:
+            return True
+        return bool(self._rows("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", [key])[0][0])
+
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows of a small query as plain tuples (the stores' ``rows`` skip the pandas frame)."""
         rows = getattr(self.store, "rows", None)
@@ -826,7 +833,8 @@ class Processor:
         now = now or self.clock()
         sla = self.config.sla
         with self.store.transaction():
-            self._lock(["__csqm_timers__"])
+            if not self._try_lock("__csqm_timers__"):
+                return []  # another worker is running the timers right now: it covers this second
             chats = self.store.query(
                 'SELECT i."interaction_id", i."queue", i."team_id", i."agent_id", i."offered_at" '
                 'FROM "interactions" i WHERE i."channel" = \'chat\' AND i."answered_at" IS NULL '
