@@ -23,8 +23,9 @@ Design (see ``docs/realtime.md``):
   turn of a conversation whose start has not arrived, an end before its last turns) is *nak*-ed with
   a delay and comes back later.
 - Alerts are published on ``<prefix>.alerts`` (core NATS) after the commit, for live consumers; the
-  store is the log. Timers (chat SLA, queue waits, live KPIs) run in every worker under one advisory
-  lock; dedup makes them alert once.
+  store is the log. Timers (chat SLA, queue waits, live KPIs) are tried every second by every
+  worker under one advisory lock; a worker finding it taken skips that second; dedup makes them
+  alert once.
 
 PostgreSQL is needed for several workers (the embedded DuckDB file allows one process: run one
 worker per DuckDB file).
