@@ -272,8 +272,10 @@ def bench_http(
     repeat: int = 1,
     paced: list[dict[str, Any]] | None = None,
     rate: float = 2000.0,
+    store: str = "duckdb",
 ) -> dict[str, Any]:
-    """Baseline (1 event per request, one client), one client with 200 per request (the first third
+    """On the embedded store (``store="duckdb"``) or a fresh PostgreSQL schema (``"postgres"``):
+    baseline (1 event per request, one client), one client with 200 per request (the first third
     of ``events``), then the measured path (``clients`` × ``batch``) ``repeat`` times over the other
     two thirds cut into ``repeat`` parts (fresh conversations each time), with their median; then
     ``paced`` (other conversations) sent open loop at ``rate`` utterances/s by ``clients`` senders."""
@@ -283,12 +285,17 @@ def bench_http(
     from csqm.web.tables import ensure_tables
 
     data = Path(tempfile.mkdtemp(prefix="csqm-rt-bench-"))
-    settings = Settings(data_dir=data, secret=SECRET)
-    with open_store(settings=settings) as store:
-        ensure_tables(store)
-        token = create_user_with_token(store, username="bench", role="admin")[1]
-    port = free_port()
     env = {**os.environ, "CSQM_DATA_DIR": str(data), "CSQM_SECRET": SECRET}
+    pg_schema = None
+    if store == "postgres":
+        pg_schema, pg = fresh_schema()
+        pg.close()
+        env["CSQM_STORE_URL"] = f"{PG_URL}?schema={pg_schema}"
+    settings = Settings(data_dir=data, secret=SECRET, store_url=env.get("CSQM_STORE_URL"))
+    with open_store(settings=settings) as db:
+        ensure_tables(db)
+        token = create_user_with_token(db, username="bench", role="admin")[1]
+    port = free_port()
     server = subprocess.Popen(
         [CSQM, "realtime", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -318,9 +325,11 @@ def bench_http(
     finally:
         server.terminate()
         server.wait(30)
-    with open_store(settings=settings) as store:
-        for name, figures in server_side(store, runs).items():
+    with open_store(settings=settings) as db:
+        for name, figures in server_side(db, runs).items():
             result[name]["server"] = figures
+        if pg_schema is not None:
+            db.drop_schema()  # type: ignore[attr-defined]
     measured = [result[name] for name in list(runs)[2 : 2 + repeat]]
     result["measured_median"] = {
         key: round(statistics.median(r[key] for r in measured), 1)
@@ -386,7 +395,7 @@ async def drop_stream(prefix: str) -> None:
         await nc.close()
 
 
-NATS_BATCH = 256  # events a worker fetches at once (--nats-batch)
+NATS_BATCH = 1024  # events a worker fetches at once (--nats-batch)
 NATS_GROUP = 1  # events per NATS message (--nats-group; 1 = one message per event)
 NATS_PUBLISHERS = 1  # publisher processes of the live runs (--nats-publishers)
 
@@ -555,8 +564,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="Parallel HTTP senders of the measured run.")
     parser.add_argument("--repeat", type=int, default=3, help="Measured HTTP runs (fresh conversations each).")
     parser.add_argument("--rate", type=float, default=2000.0, help="Utterances/s of the open-loop HTTP run (0: none).")
+    parser.add_argument(
+        "--http-store",
+        choices=("duckdb", "postgres"),
+        default="duckdb",
+        help="Store of the HTTP server: the embedded default, or a fresh schema on the PostgreSQL server.",
+    )
     parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--nats-batch", type=int, default=256, help="Events a NATS worker fetches at once.")
+    parser.add_argument("--nats-batch", type=int, default=1024, help="Events a NATS worker fetches at once.")
     parser.add_argument(
         "--nats-group", type=int, default=1, help="Events per NATS message (a JSON list; 1 = one event each)."
     )
@@ -572,10 +587,13 @@ def main() -> None:
     main_events = events_for(folder, f"H{run}-", args.conversations)
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(), "nats_batch": NATS_BATCH}
     result["nats_group"], result["nats_publishers"] = NATS_GROUP, NATS_PUBLISHERS
+    result["http_store"] = args.http_store
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
         paced = events_for(folder, f"P{run}-", args.conversations) if args.rate > 0 else None
-        result["http"] = bench_http(main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate)
+        result["http"] = bench_http(
+            main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate, args.http_store
+        )
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
         result["nats_drain_2_workers"] = drain(2, events_for(folder, f"N2{run}-", args.conversations))

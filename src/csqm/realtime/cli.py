@@ -86,7 +86,7 @@ def serve(
 @realtime.command("worker")
 @click.option("--nats", "url", default=DEFAULT_URL, show_default=True, envvar="CSQM_NATS_URL", help="NATS server.")
 @click.option("--prefix", default=DEFAULT_PREFIX, show_default=True, help="Subject prefix (stream = upper-cased).")
-@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 10_000), help="Events per fetch.")
+@click.option("--batch", default=1024, show_default=True, type=click.IntRange(1, 10_000), help="Events per fetch.")
 @click.option("--ack-wait", default=30.0, show_default=True, type=click.FloatRange(0.5), help="Redelivery after, s.")
 @click.option("--idle-exit", type=click.FloatRange(0.1), help="Stop after this many seconds without events.")
 @pass_app

@@ -258,7 +258,7 @@ class Worker:
         url: str = DEFAULT_URL,
         prefix: str = DEFAULT_PREFIX,
         partitions: int = DEFAULT_PARTITIONS,
-        batch: int = 256,
+        batch: int = 1024,
         ack_wait: float = 30.0,
         tick_seconds: float = 1.0,
         retry_delay: float = 0.5,
