@@ -15,35 +15,13 @@ import pytest
 from csqm.generate import generate
 from csqm.realtime.engine import Processor
 from csqm.realtime.replay import load_schedule, stamped
-from csqm.realtime.workers import Worker, WorkerStats, ensure_stream, publish, stream_name
+from csqm.realtime.workers import Worker, WorkerStats
 from csqm.settings import Settings
 from csqm.store import Store, open_store
 from tests.conftest import PG_URL
 from tests.realtime.conftest import T0
 from tests.realtime.test_core_nats_messages import _run
-from tests.realtime.test_nats_workers import NATS_URL, _snapshot, ensure_nats
-
-
-async def _publish(prefix: str, events: list[dict[str, object]]) -> None:
-    import nats
-
-    nc = await nats.connect(NATS_URL)
-    try:
-        js = nc.jetstream()
-        await ensure_stream(js, prefix)
-        await publish(js, prefix, events, group=4)
-    finally:
-        await nc.drain()
-
-
-async def _drop(prefix: str) -> None:
-    import nats
-
-    nc = await nats.connect(NATS_URL)
-    try:
-        await nc.jetstream().delete_stream(stream_name(prefix))
-    finally:
-        await nc.drain()
+from tests.realtime.test_nats_workers import NATS_URL, _drop, _publish, _snapshot, ensure_nats
 
 
 def _start(store: Store, settings: Settings, prefix: str, out: list[WorkerStats]) -> threading.Thread:
@@ -75,7 +53,7 @@ def test_second_worker_takes_over_half_without_waiting_for_ack_wait(
     schema = pg.url.split("schema=")[1]
     Processor(pg, settings=settings)  # the tables, before the workers race to create them
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    _run(_publish(prefix, events))
+    _run(_publish(prefix, events, group=4))
     stores = [open_store(f"{PG_URL}?schema={schema}", settings=settings) for _ in range(2)]
     stats: list[WorkerStats] = []
     try:

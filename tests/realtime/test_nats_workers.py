@@ -53,14 +53,14 @@ def ensure_nats() -> None:
         pytest.fail(f"NATS is not reachable at {NATS_URL} and could not be started (CI={IN_CI})")
 
 
-async def _publish(prefix: str, events: list[dict[str, object]]) -> None:
+async def _publish(prefix: str, events: list[dict[str, object]], group: int = 1) -> None:
     import nats
 
     nc = await nats.connect(NATS_URL)
     try:
         js = nc.jetstream()
         await ensure_stream(js, prefix)
-        await publish(js, prefix, events)
+        await publish(js, prefix, events, group=group)
     finally:
         await nc.drain()
 
