@@ -19,7 +19,6 @@ and a worker killed mid-batch loses nothing (its transaction rolls back and the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -53,10 +52,10 @@ from csqm.realtime.events import (
 )
 from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
+from csqm.realtime.writes import in_values, marks, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
-from csqm.store.ddl import quote, sql_type
-from csqm.store.schema import TABLES, Table
+from csqm.store.schema import TABLES
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +108,6 @@ _UPDATABLE = (
     "abandoned",
 )
 _SPEAKER_CODES = {s: i for i, s in enumerate(SPEAKERS)}
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": _TS,
-    "date": pa.date32(),
-}
 _INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
 
 
@@ -227,19 +218,6 @@ def _batch(convs: list[tuple[str, dict[str, Any], list[_Stored]]]) -> Batch:
     )
 
 
-def _pg_array(type_: str, values: list[Any]) -> list[Any]:
-    """A column as a list psycopg binds as one array (it refuses lists mixing int and float)."""
-    if type_ == "float":
-        return [None if v is None else float(v) for v in values]
-    if type_ == "int":
-        return [None if v is None else int(v) for v in values]
-    return values
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 class Processor:
     """Real-time processing on ``store`` (see the module doc). ``clock`` gives "now" (UTC, naive)."""
 
@@ -343,7 +321,7 @@ class Processor:
         """PostgreSQL: serialise work on the same conversations across workers (sorted: no deadlock)."""
         if not self.lock_conversations or not subjects:
             return
-        self._rows(
+        self.store.rows(
             "SELECT count(pg_advisory_xact_lock(k)) FROM "
             "(SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest(?::text[]) AS x ORDER BY 1) AS s",
             [sorted(set(subjects))],
@@ -354,86 +332,11 @@ class Processor:
         False when another worker holds it, instead of waiting for it."""
         if not self.lock_conversations:
             return True
-        return bool(self._rows("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", [key])[0][0])
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Rows of a small query as plain tuples (the stores' ``rows`` skip the pandas frame)."""
-        rows = getattr(self.store, "rows", None)
-        if rows is not None:
-            return list(rows(sql, params))
-        frame = self.store.query(sql, params)
-        return [tuple(_clean(v) for v in r) for r in frame.itertuples(index=False, name=None)]
-
-    def _in(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
-        """``column`` is one of ``values``: one array parameter on PostgreSQL (short SQL text, one
-        bind whatever the batch size), a list of placeholders on the embedded store."""
-        if self.store.dialect == "postgres":
-            return f"{column} = ANY(?)", [list(values)]
-        return f"{column} IN ({_marks(values)})", list(values)
-
-    def _upsert(
-        self,
-        table: Table,
-        data: dict[str, list[Any]],
-        *,
-        update: Sequence[str],
-        coalesce: bool = False,
-        returning: bool = False,
-    ) -> list[tuple[Any, ...]]:
-        """Insert the rows of ``data`` (columns of equal length) into ``table``, updating ``update``
-        columns of rows whose key exists, in one statement (``coalesce``: keep the stored value where
-        the new one is NULL); with ``returning``, the resulting rows (columns of ``data``)."""
-        name = quote(table.name)
-        cols = ", ".join(quote(c) for c in data)
-        keys = ", ".join(quote(k) for k in table.key)
-        sets = ", ".join(
-            f"{quote(c)} = COALESCE(excluded.{quote(c)}, {name}.{quote(c)})"
-            if coalesce
-            else f"{quote(c)} = excluded.{quote(c)}"
-            for c in update
-        )
-        tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" + (f" RETURNING {cols}" if returning else "")
-        return self._sourced(
-            table, data, lambda src: f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {src}{tail}", returning
-        )
-
-    def _update(self, table: Table, data: dict[str, list[Any]], *, update: Sequence[str]) -> None:
-        """Set ``update`` columns of the stored rows whose key is in ``data``, in one statement (cheaper
-        than an upsert on the embedded store: the columns are not indexed, so rows change in place)."""
-        name = quote(table.name)
-        sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in update)
-        match = " AND ".join(f"{name}.{quote(k)} = u.{quote(k)}" for k in table.key)
-        self._sourced(table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False)
-
-    def _sourced(
-        self, table: Table, data: dict[str, list[Any]], statement: Callable[[str], str], returning: bool
-    ) -> list[tuple[Any, ...]]:
-        """Run ``statement(source)`` with the rows of ``data`` as its source ``u``: one statement with
-        the columns bound as arrays and unnested on PostgreSQL (no staging table: one round trip);
-        a registered arrow view on the embedded store."""
-        if self.store.dialect == "postgres":
-            arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in data)
-            names = ", ".join(quote(c) for c in data)
-            params = [_pg_array(table.column(c).type, v) for c, v in data.items()]
-            sql = statement(f"unnest({arrays}) AS u({names})")
-            if returning:
-                return self._rows(sql, params)
-            self.store.execute(sql, params)
-            return []
-        con = self.store.con  # type: ignore[attr-defined]
-        view = "_csqm_rt_source"
-        types = {c.name: _ARROW_TYPES[c.type] for c in table.columns}
-        con.register(view, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
-        try:
-            cursor = con.execute(statement(f"{view} AS u"))
-            return [tuple(r) for r in cursor.fetchall()] if returning else []
-        finally:
-            with contextlib.suppress(Exception):
-                con.unregister(view)
+        return bool(self.store.rows("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", [key])[0][0])
 
     def _known_ids(self, ids: list[str]) -> set[str]:
-        where, params = self._in('"event_id"', ids)
-        rows = self._rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE {where}', params)
+        where, params = in_values(self.store, '"event_id"', ids)
+        rows = self.store.rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE {where}', params)
         return {str(r[0]) for r in rows}
 
     def forget(self) -> None:
@@ -459,9 +362,9 @@ class Processor:
             return cached
         names = (*_CONV_COLS, "abandoned")
         cols = ", ".join(f'i."{c}"' for c in names)
-        where, params = self._in('i."interaction_id"', conv_ids)
+        where, params = in_values(self.store, 'i."interaction_id"', conv_ids)
         seqs = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
-        rows = self._rows(f'SELECT {cols}, {seqs} FROM "interactions" i WHERE {where}', params)
+        rows = self.store.rows(f'SELECT {cols}, {seqs} FROM "interactions" i WHERE {where}', params)
         convs: dict[str, _Conv] = {}
         for r in rows:
             conv = _Conv({k: _clean(v) for k, v in zip(names, r, strict=False)}, new=False)
@@ -560,8 +463,11 @@ class Processor:
             self._inspect_ended({cid: convs[cid] for cid in todo})
             out.inspected = todo
         elif todo:
-            self._upsert(
-                REALTIME_PENDING, {"interaction_id": todo, "queued_at": [received] * len(todo)}, update=("queued_at",)
+            upsert(
+                self.store,
+                REALTIME_PENDING,
+                {"interaction_id": todo, "queued_at": [received] * len(todo)},
+                update=("queued_at",),
             )
             out.queued = todo
         for cid in ended:  # inspected or queued: its turns need not stay in memory any longer
@@ -594,7 +500,7 @@ class Processor:
         changed = [c.row for c in convs.values() if c.changed and not c.new]
         if changed:  # updated in one statement
             cols = ("interaction_id", *_UPDATABLE)
-            self._update(_INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=_UPDATABLE)
+            update_rows(self.store, _INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=_UPDATABLE)
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -673,8 +579,8 @@ class Processor:
         missing = sorted({t.event.conversation_id for t in new if t.conv.polar is None})
         loaded: dict[str, dict[int, float]] = {cid: {} for cid in missing}
         if missing:
-            where, params = self._in('"subject_id"', missing)
-            stored = self._rows(
+            where, params = in_values(self.store, '"subject_id"', missing)
+            stored = self.store.rows(
                 f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" WHERE "event_type" = '
                 f"'utterance' AND \"speaker\" = 'customer' AND {where}",
                 params,
@@ -748,7 +654,7 @@ class Processor:
             )
         else:
             for table in (INSPECTION_FINDINGS, INSPECTION_RESULTS):
-                where, params = self._in('"interaction_id"', ids)
+                where, params = in_values(self.store, '"interaction_id"', ids)
                 self.store.execute(f'DELETE FROM "{table.name}" WHERE {where}', params)
         self.store.load_arrow(INSPECTION_RESULTS.name, results)
         self.store.load_arrow(INSPECTION_FINDINGS.name, findings)
@@ -771,7 +677,7 @@ class Processor:
             if ids:
                 self._inspect(ids)
                 self.store.execute(
-                    f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({_marks(ids)})', ids
+                    f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({marks(ids)})', ids
                 )
         return ids
 
@@ -791,7 +697,7 @@ class Processor:
                     row[key] = getattr(e, key)
             row[column[e.type]] = at
         data = {c: [r.get(c) for r in rows.values()] for c in cols}
-        stored = self._upsert(REALTIME_QUEUE, data, update=cols[1:], coalesce=True, returning=True)
+        stored = upsert(self.store, REALTIME_QUEUE, data, update=cols[1:], coalesce=True, returning=True)
         return {str(r[0]): {c: _clean(v) for c, v in zip(cols, r, strict=True)} for r in stored}
 
     def _queue_alerts(

@@ -1,0 +1,110 @@
+"""How the real-time processor writes a batch: each table in one statement whatever the batch size.
+
+On PostgreSQL the rows' columns are bound as arrays and unnested (one round trip, no staging
+table); on the embedded store they are registered as an Arrow view. Identifiers come from the
+declared schema and are quoted; values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from csqm.store import Store
+from csqm.store.ddl import quote, sql_type
+from csqm.store.schema import Table
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+}
+
+Columns = dict[str, list[Any]]
+
+
+def marks(values: Sequence[Any]) -> str:
+    """One ``?`` placeholder per value."""
+    return ", ".join("?" for _ in values)
+
+
+def in_values(store: Store, column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``values``: one array parameter on PostgreSQL (short SQL text, one
+    bind whatever the batch size), a list of placeholders on the embedded store."""
+    if store.dialect == "postgres":
+        return f"{column} = ANY(?)", [list(values)]
+    return f"{column} IN ({marks(values)})", list(values)
+
+
+def upsert(
+    store: Store,
+    table: Table,
+    data: Columns,
+    *,
+    update: Sequence[str],
+    coalesce: bool = False,
+    returning: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Insert the rows of ``data`` (columns of equal length) into ``table``, updating ``update``
+    columns of rows whose key exists, in one statement (``coalesce``: keep the stored value where
+    the new one is NULL); with ``returning``, the resulting rows (columns of ``data``)."""
+    name = quote(table.name)
+    cols = ", ".join(quote(c) for c in data)
+    keys = ", ".join(quote(k) for k in table.key)
+    kept = "COALESCE(excluded.{0}, {1}.{0})" if coalesce else "excluded.{0}"
+    sets = ", ".join(f"{quote(c)} = " + kept.format(quote(c), name) for c in update)
+    tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" + (f" RETURNING {cols}" if returning else "")
+    return _sourced(
+        store, table, data, lambda src: f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {src}{tail}", returning
+    )
+
+
+def update_rows(store: Store, table: Table, data: Columns, *, update: Sequence[str]) -> None:
+    """Set ``update`` columns of the stored rows whose key is in ``data``, in one statement (cheaper
+    than an upsert on the embedded store: the columns are not indexed, so rows change in place)."""
+    name = quote(table.name)
+    sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in update)
+    match = " AND ".join(f"{name}.{quote(k)} = u.{quote(k)}" for k in table.key)
+    _sourced(store, table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False)
+
+
+def _pg_array(type_: str, values: list[Any]) -> list[Any]:
+    """A column as a list psycopg binds as one array (it refuses lists mixing int and float)."""
+    if type_ == "float":
+        return [None if v is None else float(v) for v in values]
+    if type_ == "int":
+        return [None if v is None else int(v) for v in values]
+    return values
+
+
+def _sourced(
+    store: Store, table: Table, data: Columns, statement: Callable[[str], str], returning: bool
+) -> list[tuple[Any, ...]]:
+    """Run ``statement(source)`` with the rows of ``data`` as its source ``u``: one statement with
+    the columns bound as arrays and unnested on PostgreSQL (no staging table: one round trip);
+    a registered arrow view on the embedded store."""
+    if store.dialect == "postgres":
+        arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in data)
+        names = ", ".join(quote(c) for c in data)
+        params = [_pg_array(table.column(c).type, v) for c, v in data.items()]
+        sql = statement(f"unnest({arrays}) AS u({names})")
+        if returning:
+            return store.rows(sql, params)
+        store.execute(sql, params)
+        return []
+    con = store.con  # type: ignore[attr-defined]
+    view = "_csqm_rt_source"
+    types = {c.name: _ARROW_TYPES[c.type] for c in table.columns}
+    con.register(view, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
+    try:
+        cursor = con.execute(statement(f"{view} AS u"))
+        return [tuple(r) for r in cursor.fetchall()] if returning else []
+    finally:
+        with contextlib.suppress(Exception):
+            con.unregister(view)
