@@ -13,18 +13,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from csqm.ingest.stage import ARROW_TYPES
 from csqm.store import Store
 from csqm.store.ddl import quote, sql_type
 from csqm.store.schema import Table
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-}
 
 Columns = dict[str, list[Any]]
 
@@ -100,7 +92,7 @@ def _sourced(
         return []
     con = store.con  # type: ignore[attr-defined]
     view = "_csqm_rt_source"
-    types = {c.name: _ARROW_TYPES[c.type] for c in table.columns}
+    types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
     con.register(view, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
     try:
         cursor = con.execute(statement(f"{view} AS u"))
