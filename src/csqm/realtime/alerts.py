@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from csqm.realtime.tables import REALTIME_ALERTS
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.web.auth import Principal
 from csqm.web.errors import NotFoundError
 from csqm.web.scope import condition
@@ -162,23 +163,13 @@ _ARROW = pa.schema(
 )
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as dicts with string keys."""
-    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
-
-
 _FIELDS = tuple(f.name for f in Alert.__dataclass_fields__.values())
 
 
 def _from_row(row: dict[str, Any]) -> Alert:
-    def clean(value: Any) -> Any:
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            return None
-        if isinstance(value, pd.Timestamp):
-            return value.to_pydatetime()
-        return value
-
-    return Alert(**{k: clean(row.get(k)) for k in _FIELDS})
+    """An alert from a row of plain values (:func:`csqm.store.rows.records`)."""
+    values: dict[str, Any] = {k: row.get(k) for k in _FIELDS}
+    return Alert(**values)
 
 
 def list_alerts(

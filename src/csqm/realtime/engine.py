@@ -38,7 +38,7 @@ from csqm.inspection.sentiment import sentiment_scores
 from csqm.inspection.tables import INSPECTION_FINDINGS, INSPECTION_RESULTS
 from csqm.metrics import Catalogue, load_catalogue
 from csqm.privacy import Masker
-from csqm.realtime.alerts import Alert, candidate, records, store_alerts
+from csqm.realtime.alerts import Alert, candidate, store_alerts
 from csqm.realtime.config import RealtimeConfig, check_rules, load_config, realtime_packs
 from csqm.realtime.events import (
     ConversationEnded,
@@ -55,6 +55,7 @@ from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUE
 from csqm.realtime.writes import in_values, marks, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
+from csqm.store.rows import records
 from csqm.store.schema import TABLES
 
 log = logging.getLogger(__name__)
