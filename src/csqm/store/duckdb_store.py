@@ -65,8 +65,19 @@ class DuckDBStore(Store):
             spill = self.path.parent / ".duckdb-tmp"
             self.con.execute("SET temp_directory = ?", [str(spill)])
 
+    def _run(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
+        """Run one statement. Ctrl-C during a query reaches us as DuckDB's "Query interrupted"
+        error: it is raised as the KeyboardInterrupt it was, so the transaction rolls back and the
+        command reports an interruption rather than an unexpected error."""
+        try:
+            return self.con.execute(sql, list(params))
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
+                raise KeyboardInterrupt from exc
+            raise
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = self.con.execute(sql, list(params))
+        cursor = self._run(sql, params)
         description = cursor.description
         if description and description[0][0] == "Count":
             row = cursor.fetchone()
@@ -74,18 +85,18 @@ class DuckDBStore(Store):
         return -1
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+        return self._run(sql, params).df()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of a query as plain tuples (small hot-path lookups skip the DataFrame)."""
-        cursor = self.con.execute(sql, list(params))
+        cursor = self._run(sql, params)
         return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
     def load_arrow(self, name: str, data: pa.Table) -> None:
         view = "_csqm_arrow_in"
         self.con.register(view, data)
         try:
-            self.con.execute(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}")
+            self._run(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}", ())
         finally:
             # In an aborted transaction this fails too; the original error is what matters.
             with contextlib.suppress(duckdb.Error):
