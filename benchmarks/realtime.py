@@ -107,6 +107,62 @@ def subject(event: dict[str, Any]) -> str:
     return str(event.get("conversation_id") or event.get("contact_id"))
 
 
+def _by_conversation(items: list[Any], clients: int, event: Any = lambda item: item) -> list[list[Any]]:
+    """``items`` split over ``clients`` senders by conversation (a conversation's items in order)."""
+    import zlib
+
+    shares: list[list[Any]] = [[] for _ in range(clients)]
+    for item in items:
+        shares[zlib.crc32(subject(event(item)).encode()) % clients].append(item)
+    return shares
+
+
+def _in_parallel(shares: list[Any], send: Any) -> None:
+    """``send(share)`` for every share at once, one thread each; the first failure ends the benchmark."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def run(share: Any) -> None:
+        try:
+            send(share)
+        except BaseException as exc:  # reported after the run
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"a client failed: {failures[0]!r}")
+
+
+def _figures(
+    events: list[dict[str, Any]],
+    wall: float,
+    latencies: list[float],
+    requests: list[float],
+    pid: int | None,
+    cpu: float,
+) -> dict[str, Any]:
+    """What every HTTP run reports (``cpu``: the server's CPU seconds when the run began)."""
+    return {
+        "events": len(events),
+        "utterances": utterances(events),
+        "seconds": round(wall, 3),
+        "utt_per_s": round(utterances(events) / wall, 1),
+        "requests": len(requests),
+        "alerts": len(latencies),
+        "p50_ms": round(pct(latencies, 0.5), 1),
+        "p99_ms": round(pct(latencies, 0.99), 1),
+        "request_p50_ms": round(pct(requests, 0.5), 1),
+        "request_p99_ms": round(pct(requests, 0.99), 1),
+        "server_cpu_ms_per_utt": round((cpu_seconds(pid) - cpu) * 1000 / utterances(events), 3) if pid else None,
+        "load": round(os.getloadavg()[0], 2),
+    }
+
+
 def http_run(
     events: list[dict[str, Any]], batch: int, port: int, token: str, clients: int = 1, pid: int | None = None
 ) -> dict[str, Any]:
@@ -114,14 +170,9 @@ def http_run(
     order) and its own kept-alive connection, each sending ``batch`` events per request and waiting
     for the answer before the next."""
     import threading
-    import zlib
 
-    shares: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
-    for event in events:
-        shares[zlib.crc32(subject(event).encode()) % clients].append(event)
     latencies: list[float] = []
     requests: list[float] = []
-    failures: list[BaseException] = []
     lock = threading.Lock()
 
     def send(share: list[dict[str, Any]]) -> None:
@@ -132,39 +183,20 @@ def http_run(
                 with lock:
                     requests.append(ms)
                     latencies.extend([ms] * len(alerts))
-        except BaseException as exc:  # reported after the run
-            failures.append(exc)
         finally:
             conn.close()
 
     cpu = time.process_time()
     server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter()
-    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_parallel(_by_conversation(events, clients), send)
     wall = time.perf_counter() - began
-    if failures:
-        raise SystemExit(f"a client failed: {failures[0]!r}")
     return {
         "batch": batch,
         "clients": clients,
-        "events": len(events),
-        "utterances": utterances(events),
-        "seconds": round(wall, 3),
-        "utt_per_s": round(utterances(events) / wall, 1),
+        **_figures(events, wall, latencies, requests, pid, server_cpu),
         "events_per_s": round(len(events) / wall, 1),
-        "requests": len(requests),
-        "alerts": len(latencies),
-        "p50_ms": round(pct(latencies, 0.5), 1),
-        "p99_ms": round(pct(latencies, 0.99), 1),
-        "request_p50_ms": round(pct(requests, 0.5), 1),
-        "request_p99_ms": round(pct(requests, 0.99), 1),
         "client_cpu_s": round(time.process_time() - cpu, 2),
-        "server_cpu_ms_per_utt": round((cpu_seconds(pid) - server_cpu) * 1000 / utterances(events), 3) if pid else None,
-        "load": round(os.getloadavg()[0], 2),
     }
 
 
@@ -177,15 +209,11 @@ def http_paced(
     latency runs from the triggering event's due time to the response, so a server that cannot
     keep up shows it as growing latency (and a lower achieved rate)."""
     import threading
-    import zlib
 
     per_event = utterances(events) / len(events) / rate  # seconds between events at that rate
-    shares: list[list[tuple[float, dict[str, Any]]]] = [[] for _ in range(clients)]
-    for i, event in enumerate(events):
-        shares[zlib.crc32(subject(event).encode()) % clients].append((i * per_event, event))
+    due = [(i * per_event, event) for i, event in enumerate(events)]
     latencies: list[float] = []
     requests: list[float] = []
-    failures: list[BaseException] = []
     lock = threading.Lock()
     server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter() + 0.2
@@ -207,36 +235,17 @@ def http_paced(
                 done = (time.perf_counter() - began) * 1000
                 with lock:
                     requests.append(ms)
-                    latencies.extend(done - due * 1000 for due, e in chunk if e["event_id"] in alerts)
-        except BaseException as exc:  # reported after the run
-            failures.append(exc)
+                    latencies.extend(done - at * 1000 for at, e in chunk if e["event_id"] in alerts)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_parallel(_by_conversation(due, clients, event=lambda item: item[1]), send)
     wall = time.perf_counter() - began
-    if failures:
-        raise SystemExit(f"a client failed: {failures[0]!r}")
     return {
         "rate_asked_utt_per_s": rate,
         "clients": clients,
-        "events": len(events),
-        "utterances": utterances(events),
-        "seconds": round(wall, 3),
-        "utt_per_s": round(utterances(events) / wall, 1),
-        "requests": len(requests),
+        **_figures(events, wall, latencies, requests, pid, server_cpu),
         "events_per_request": round(len(events) / len(requests), 1),
-        "alerts": len(latencies),
-        "p50_ms": round(pct(latencies, 0.5), 1),
-        "p99_ms": round(pct(latencies, 0.99), 1),
-        "request_p50_ms": round(pct(requests, 0.5), 1),
-        "request_p99_ms": round(pct(requests, 0.99), 1),
-        "server_cpu_ms_per_utt": round((cpu_seconds(pid) - server_cpu) * 1000 / utterances(events), 3) if pid else None,
-        "load": round(os.getloadavg()[0], 2),
     }
 
 

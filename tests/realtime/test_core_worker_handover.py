@@ -21,7 +21,7 @@ from csqm.store import Store, open_store
 from tests.conftest import PG_URL
 from tests.realtime.conftest import T0
 from tests.realtime.test_core_nats_messages import _run
-from tests.realtime.test_nats_workers import NATS_URL, _drop, _publish, _snapshot, ensure_nats
+from tests.realtime.test_nats_workers import NATS_URL, _drop, _publish, _reference, _snapshot, ensure_nats
 
 
 def _start(store: Store, settings: Settings, prefix: str, out: list[WorkerStats]) -> threading.Thread:
@@ -39,16 +39,7 @@ def test_second_worker_takes_over_half_without_waiting_for_ack_wait(
     generate(tmp_path / "demo", interactions=160, seed=9)
     events = [e for _, e in stamped(load_schedule(tmp_path / "demo", every=0.5), T0, speed=1.0)]
     unique = len({e["event_id"] for e in events})
-    ref_schema = f"csqm_t_{uuid.uuid4().hex[:10]}"
-    ref = open_store(f"{PG_URL}?schema={ref_schema}", settings=settings)
-    try:
-        proc = Processor(ref, settings=settings)
-        for i in range(0, len(events), 64):
-            assert proc.process(events[i : i + 64]).errors == []
-        expected = _snapshot(ref)
-    finally:
-        ref.drop_schema()  # type: ignore[attr-defined]
-        ref.close()
+    expected = _reference(events, settings, chunk=64)
 
     schema = pg.url.split("schema=")[1]
     Processor(pg, settings=settings)  # the tables, before the workers race to create them

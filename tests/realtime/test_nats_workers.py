@@ -85,6 +85,22 @@ def _worker(schema: str, prefix: str, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _reference(
+    events: list[dict[str, Any]], settings: Settings, *, chunk: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
+    """The :func:`_snapshot` of ``events`` processed in one process, in order, ``chunk`` at a time,
+    on a schema of its own (dropped afterwards): what the workers must end up with."""
+    ref = open_store(f"{PG_URL}?schema=csqm_t_{uuid.uuid4().hex[:10]}", settings=settings)
+    try:
+        proc = Processor(ref, settings=settings)
+        for i in range(0, len(events), chunk):
+            assert proc.process(events[i : i + chunk]).errors == []
+        return _snapshot(ref)
+    finally:
+        ref.drop_schema()  # type: ignore[attr-defined]
+        ref.close()
+
+
 def _snapshot(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
     results = store.query(
         'SELECT "interaction_id", "scope_digest", "score", "passed", "fatal_count", "finding_count" '
@@ -114,16 +130,7 @@ def test_killed_worker_loses_nothing_and_duplicates_no_alert(pg: Store, settings
     unique = len({e["event_id"] for e in events})
 
     # the reference: the same events in one process, in order, on another schema
-    ref_schema = f"csqm_t_{uuid.uuid4().hex[:10]}"
-    ref = open_store(f"{PG_URL}?schema={ref_schema}", settings=settings)
-    try:
-        proc = Processor(ref, settings=settings)
-        for i in range(0, len(events), 50):
-            assert proc.process(events[i : i + 50]).errors == []
-        expected = _snapshot(ref)
-    finally:
-        ref.drop_schema()  # type: ignore[attr-defined]
-        ref.close()
+    expected = _reference(events, settings, chunk=50)
     assert len(expected[2]) >= 3, "the demo data should raise some alerts"
 
     schema = pg.url.split("schema=")[1]

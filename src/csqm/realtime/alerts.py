@@ -172,6 +172,18 @@ def _from_row(row: dict[str, Any]) -> Alert:
     return Alert(**values)
 
 
+def visible(principal: Principal, alert: Alert) -> bool:
+    """Whether ``alert`` is in the principal's scope (the same rule as the alert log's SQL)."""
+    sql, _ = condition(principal, team_col="t", agent_col="a")
+    if sql == "1 = 1":
+        return True
+    if principal.role == "team_lead":
+        return alert.team_id is not None and alert.team_id == principal.team_id
+    if principal.role == "agent":
+        return alert.agent_id is not None and alert.agent_id == principal.agent_id
+    return False
+
+
 def list_alerts(
     store: Store,
     *,

@@ -23,13 +23,12 @@ from anyio import to_thread
 from fastapi import APIRouter, Body, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
-from csqm.realtime.alerts import Alert, acknowledge, list_alerts
+from csqm.realtime.alerts import acknowledge, list_alerts, visible
 from csqm.realtime.ingress import IngressError
 from csqm.realtime.kpis import live_kpis
 from csqm.realtime.runtime import Runtime, runtime_of
 from csqm.web.auth import Principal, authenticate, cached_principal, record_audit
 from csqm.web.deps import AppState, QuickUserDep, StateDep, StoreDep, UserDep
-from csqm.web.scope import condition
 
 router = APIRouter(tags=["realtime"])
 
@@ -187,17 +186,6 @@ def queues_live(request: Request, state: StateDep, store: StoreDep, user: UserDe
     }
 
 
-def _visible(principal: Principal, alert: Alert) -> bool:
-    sql, _ = condition(principal, team_col="t", agent_col="a")
-    if sql == "1 = 1":
-        return True
-    if principal.role == "team_lead":
-        return alert.team_id is not None and alert.team_id == principal.team_id
-    if principal.role == "agent":
-        return alert.agent_id is not None and alert.agent_id == principal.agent_id
-    return False
-
-
 @router.get("/alerts/stream", summary="Live alerts (server-sent events)")
 async def alert_stream(
     request: Request, token: str | None = None, after: Annotated[int, Query(ge=0)] = 0, once: bool = False
@@ -218,13 +206,22 @@ async def alert_stream(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Send an API token (?token= or a Bearer header).")
     _reader(principal)
 
+    return alert_events(request, runtime, principal, after=after, once=once)
+
+
+def alert_events(
+    request: Request, runtime: Runtime, principal: Principal, *, after: int, once: bool
+) -> StreamingResponse:
+    """The board's alerts in ``principal``'s scope after board number ``after``, as server-sent
+    events (``once``: what is there now, then stop); the API's and the console's live stream."""
+
     async def events() -> AsyncIterator[str]:
         cursor = after
         yield f": connected {datetime.now().isoformat()}\n\n"
         while True:
             for number, alert in runtime.board.since(cursor):
                 cursor = number
-                if _visible(principal, alert):
+                if visible(principal, alert):
                     data = json.dumps(alert.as_dict(), ensure_ascii=False)
                     yield f"id: {number}\nevent: alert\ndata: {data}\n\n"
             if once or await request.is_disconnected():

@@ -12,9 +12,6 @@ They call the same scoped functions as the API routes (:mod:`csqm.realtime.api`)
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,13 +19,13 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from csqm.realtime.alerts import Alert, acknowledge, list_alerts
+from csqm.realtime.alerts import acknowledge, list_alerts
+from csqm.realtime.api import alert_events
 from csqm.realtime.kpis import LiveKpi, live_kpis
 from csqm.realtime.runtime import Runtime, runtime_of
 from csqm.web.auth import Principal, record_audit
 from csqm.web.console import SESSION_COOKIE, CsrfDep, LoginRequiredError, PageUserDep, render, require_roles
 from csqm.web.deps import AppState, StateDep, StoreDep
-from csqm.web.scope import condition
 from csqm.web.sessions import session_for
 
 router = APIRouter()
@@ -47,18 +44,6 @@ def _kpis(store: Any, user: Principal, runtime: Runtime, state: AppState) -> tup
     if user.role == "team_lead":
         kpis = [k for k in kpis if k.level == "team" and k.key == user.team_id]
     return now, kpis
-
-
-def visible(principal: Principal, alert: Alert) -> bool:
-    """Whether ``alert`` is in the principal's scope (the same rule as the alert log's SQL)."""
-    sql, _ = condition(principal, team_col="t", agent_col="a")
-    if sql == "1 = 1":
-        return True
-    if principal.role == "team_lead":
-        return alert.team_id is not None and alert.team_id == principal.team_id
-    if principal.role == "agent":
-        return alert.agent_id is not None and alert.agent_id == principal.agent_id
-    return False
 
 
 @router.get("", response_class=HTMLResponse)
@@ -112,17 +97,4 @@ async def stream(request: Request, after: Annotated[int, Query(ge=0)] = 0, once:
         raise LoginRequiredError("Please log in.")
     require_roles(principal, *BOARD_ROLES)
 
-    async def events() -> AsyncIterator[str]:
-        cursor = after
-        yield ": connected\n\n"
-        while True:
-            for number, alert in runtime.board.since(cursor):
-                cursor = number
-                if visible(principal, alert):
-                    data = json.dumps(alert.as_dict(), ensure_ascii=False)
-                    yield f"id: {number}\nevent: alert\ndata: {data}\n\n"
-            if once or await request.is_disconnected():
-                return
-            await asyncio.sleep(0.2)
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return alert_events(request, runtime, principal, after=after, once=once)
