@@ -55,6 +55,14 @@ def test_same_events_twice_change_nothing(proc: Processor) -> None:
     assert inside.duplicates == 1
 
 
+def test_duplicates_are_named_by_their_index_in_the_batch(proc: Processor) -> None:
+    proc.process([started("d1")])
+    # 0: stored by an earlier batch; 1: new; 2: bad; 3: a repeat of 1 in this batch
+    out = proc.process([started("d1"), started("d2"), {"type": "nonsense"}, started("d2")])
+    assert (out.accepted, out.duplicates, out.duplicate_indexes) == (1, 2, [0, 3])
+    assert [e.index for e in out.errors] == [2]
+
+
 def test_bad_events_are_reported_by_index_and_the_rest_go_on(proc: Processor) -> None:
     out = proc.process(
         [

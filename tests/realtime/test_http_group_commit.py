@@ -43,7 +43,7 @@ def test_split_gives_each_request_its_indexes_counts_alerts_and_conversations() 
         alerts=[b_alert, a_alert],
         queued=["cb"],
     )
-    a, b = split(merged, requests, lambda ids: pytest.fail("no query needed"))  # type: ignore[arg-type,return-value]
+    a, b = split(merged, requests)
     assert (a.accepted, a.duplicates, b.accepted, b.duplicates) == (2, 0, 1, 0)
     assert [(e.index, e.event_id, e.error) for e in a.errors] == [(1, "a2", "Event 1 (utterance): field 'seq' bad.")]
     assert [(e.index, e.event_id, e.error) for e in b.errors] == [(1, "b2", "Event 1: bad.")]  # 4 - 3
@@ -51,28 +51,26 @@ def test_split_gives_each_request_its_indexes_counts_alerts_and_conversations() 
     assert (a.queued, b.queued) == ([], ["cb"])
 
 
-def test_split_deferred_and_duplicates_within_the_batch_need_no_query() -> None:
+def test_split_deferred_and_duplicates_within_the_batch() -> None:
     # request 2 repeats request 1's "x1": the processor counted it as a duplicate; "y" was deferred
     requests = [[ev("x1"), ev("x2")], [ev("x1"), ev("y", "d")]]
-    merged = Outcome(accepted=2, duplicates=1, deferred=[EventError(3, "y", "Event 3 (utterance): later.", True)])
-    a, b = split(merged, requests, lambda ids: pytest.fail("no query needed"))  # type: ignore[arg-type,return-value]
+    merged = Outcome(
+        accepted=2,
+        duplicates=1,
+        duplicate_indexes=[2],
+        deferred=[EventError(3, "y", "Event 3 (utterance): later.", True)],
+    )
+    a, b = split(merged, requests)
     assert (a.accepted, a.duplicates, a.deferred) == (2, 0, [])
     assert (b.accepted, b.duplicates) == (0, 1)
     assert [(e.index, e.error, e.retry) for e in b.deferred] == [(1, "Event 1 (utterance): later.", True)]
 
 
-def test_split_asks_the_store_only_for_duplicates_of_earlier_batches() -> None:
-    # "old" was stored by an earlier batch: only the store can tell, and it is asked once
+def test_split_duplicates_of_earlier_batches_go_to_their_requests() -> None:
+    # "old" was stored by an earlier batch: the processor says which event it was
     requests = [[ev("new1")], [ev("old"), ev("new2")]]
-    merged = Outcome(accepted=2, duplicates=1)
-    asked: list[list[str]] = []
-
-    def stored(ids: list[str]) -> set[str]:
-        asked.append(ids)
-        return {"new1", "new2"}
-
-    a, b = split(merged, requests, stored)
-    assert asked == [["new1", "new2", "old"]]
+    merged = Outcome(accepted=2, duplicates=1, duplicate_indexes=[1])
+    a, b = split(merged, requests)
     assert (a.accepted, a.duplicates, b.accepted, b.duplicates) == (1, 0, 1, 1)
 
 
@@ -80,8 +78,13 @@ def test_split_repeat_of_a_rejected_event_is_a_duplicate() -> None:
     # the first "s" was rejected by the processor (conversation already started) but its id was seen,
     # so the second "s" is a duplicate: nothing of the batch stored "s"
     requests = [[ev("s")], [ev("s"), ev("t")]]
-    merged = Outcome(accepted=1, duplicates=1, errors=[EventError(0, "s", "Event 0 (conversation_started): again.")])
-    a, b = split(merged, requests, lambda ids: {"t"})
+    merged = Outcome(
+        accepted=1,
+        duplicates=1,
+        duplicate_indexes=[1],
+        errors=[EventError(0, "s", "Event 0 (conversation_started): again.")],
+    )
+    a, b = split(merged, requests)
     assert (a.accepted, a.duplicates, [e.index for e in a.errors]) == (0, 0, [0])
     assert (b.accepted, b.duplicates) == (1, 1)
 
@@ -89,7 +92,7 @@ def test_split_repeat_of_a_rejected_event_is_a_duplicate() -> None:
 def test_split_alert_without_a_known_event_goes_to_the_requests_of_its_subject() -> None:
     requests = [[ev("a", "c1")], [ev("b", "c2")], [ev("c", "c1")]]
     lost = alert("c1", None)
-    parts = split(Outcome(accepted=3, alerts=[lost]), requests, lambda ids: set())
+    parts = split(Outcome(accepted=3, alerts=[lost]), requests)
     assert [p.alerts for p in parts] == [[lost], [], [lost]]
 
 
@@ -97,7 +100,7 @@ def test_split_alert_without_a_known_event_goes_to_the_requests_of_its_subject()
 @pytest.fixture
 def committer(store: Store, proc: Processor) -> Iterator[tuple[GroupCommitter, threading.Lock]]:
     lock = threading.Lock()
-    gc = GroupCommitter(lambda raw, received: proc.process(raw, received_at=received), store, lock, idle_seconds=0.2)
+    gc = GroupCommitter(lambda raw, received: proc.process(raw, received_at=received), lock, idle_seconds=0.2)
     yield gc, lock
     gc.stop()
 
@@ -198,7 +201,7 @@ class Flaky:
 
 def test_a_failing_request_does_not_fail_the_others_of_its_batch(store: Store, proc: Processor) -> None:
     flaky, lock = Flaky(proc), threading.Lock()
-    gc = GroupCommitter(flaky, store, lock, idle_seconds=0.2)
+    gc = GroupCommitter(flaky, lock, idle_seconds=0.2)
     try:
         with lock:
             futures: list[Future[Outcome]] = [gc.submit([started("p0")], T0)]
@@ -219,7 +222,7 @@ def test_a_failing_request_does_not_fail_the_others_of_its_batch(store: Store, p
 
 def test_a_database_error_fails_exactly_the_requests_of_that_batch(store: Store, proc: Processor) -> None:
     flaky, lock = Flaky(proc), threading.Lock()
-    gc = GroupCommitter(flaky, store, lock, idle_seconds=0.2)
+    gc = GroupCommitter(flaky, lock, idle_seconds=0.2)
     try:
         flaky.down = True
         failed = [gc.submit([started(f"d{i}")], T0) for i in range(3)]
@@ -235,7 +238,7 @@ def test_a_database_error_fails_exactly_the_requests_of_that_batch(store: Store,
 
 def test_after_a_busy_batch_the_next_waits_briefly_for_late_joiners(store: Store, proc: Processor) -> None:
     lock = threading.Lock()
-    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, lock, gather_seconds=0.5)
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), lock, gather_seconds=0.5)
     try:
         with lock:
             first = gc.submit([started("g1")], T0)
@@ -254,7 +257,7 @@ def test_after_a_busy_batch_the_next_waits_briefly_for_late_joiners(store: Store
 
 
 def test_a_lone_sequential_client_is_never_kept_waiting(store: Store, proc: Processor) -> None:
-    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, threading.Lock(), gather_seconds=5)
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), threading.Lock(), gather_seconds=5)
     try:
         began = time.monotonic()
         for i in range(3):
@@ -266,7 +269,7 @@ def test_a_lone_sequential_client_is_never_kept_waiting(store: Store, proc: Proc
 
 def test_a_request_cancelled_before_its_turn_is_dropped(store: Store, proc: Processor) -> None:
     lock = threading.Lock()
-    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, lock)
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), lock)
     try:
         with lock:
             first = gc.submit([started("x1")], T0)
@@ -283,7 +286,7 @@ def test_a_request_cancelled_before_its_turn_is_dropped(store: Store, proc: Proc
 
 
 def test_the_thread_ends_when_idle_and_comes_back(store: Store, proc: Processor) -> None:
-    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), store, threading.Lock(), idle_seconds=0.05)
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), threading.Lock(), idle_seconds=0.05)
     assert not gc.active
     assert gc.submit([started("i1")], T0).result(10).accepted == 1
     for _ in range(100):
@@ -294,20 +297,15 @@ def test_the_thread_ends_when_idle_and_comes_back(store: Store, proc: Processor)
     assert gc.submit([started("i2")], T0).result(10).accepted == 1
 
 
-def test_received_times_are_unique_per_batch(store: Store, proc: Processor, clock: Clock) -> None:
-    seen: list[datetime] = []
-
-    def record(raw: list[object], received: datetime) -> Outcome:
-        seen.append(received)
-        return proc.process(raw, received_at=received)
-
-    gc = GroupCommitter(record, store, threading.Lock(), idle_seconds=0.2)
-    try:
-        for i in range(3):  # a frozen clock gives every request the same arrival time
-            gc.submit([started(f"u{i}")], clock()).result(10)
+def test_resent_event_is_its_requests_duplicate_any_clock(store: Store, proc: Processor, clock: Clock) -> None:
+    gc = GroupCommitter(lambda r, t: proc.process(r, received_at=t), threading.Lock(), idle_seconds=0.2)
+    try:  # a frozen clock: both batches are received at the same time
+        first = gc.submit([started("u1")], clock()).result(10)
+        again = gc.submit([started("u2"), started("u1")], clock()).result(10)
     finally:
         gc.stop()
-    assert [(t - seen[0]).microseconds for t in seen] == [0, 1, 2] and seen[0] == clock()
+    assert (first.accepted, first.duplicates) == (1, 0)
+    assert (again.accepted, again.duplicates, again.errors) == (1, 1, [])
 
 
 def test_split_reinspection_for_a_late_turn_goes_to_the_requests_about_the_conversation() -> None:
@@ -317,5 +315,5 @@ def test_split_reinspection_for_a_late_turn_goes_to_the_requests_about_the_conve
         [ev("t2", "c2"), {**ev("e2", "c2"), "type": "conversation_ended"}],
         [ev("t3", "c2")],
     ]
-    parts = split(Outcome(accepted=4, queued=["c1", "c2"]), requests, lambda ids: set())
+    parts = split(Outcome(accepted=4, queued=["c1", "c2"]), requests)
     assert [p.queued for p in parts] == [["c1"], ["c2"], []]

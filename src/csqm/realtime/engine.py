@@ -119,6 +119,9 @@ class Outcome:
 
     accepted: int = 0
     duplicates: int = 0
+    #: Which events (indexes in the batch) were the duplicates, for callers that merged several
+    #: senders' events into one batch and answer each its own part (:mod:`csqm.realtime.ingress`).
+    duplicate_indexes: list[int] = field(default_factory=list)
     errors: list[EventError] = field(default_factory=list)
     deferred: list[EventError] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -297,7 +300,7 @@ class Processor:
         unique: list[tuple[int, Event]] = []
         for i, event in good:
             if event.event_id in seen:
-                out.duplicates += 1
+                out.duplicate_indexes.append(i)
             else:
                 seen.add(event.event_id)
                 unique.append((i, event))
@@ -309,12 +312,14 @@ class Processor:
                     self._lock([e.subject for _, e in unique])
                     known = self._known_ids([e.event_id for _, e in unique])
                     fresh = [(i, e) for i, e in unique if e.event_id not in known]
-                    out.duplicates += len(unique) - len(fresh)
+                    out.duplicate_indexes += [i for i, e in unique if e.event_id in known]
                     convs = self._apply(fresh, received, out)
             except BaseException:
                 self._cache.clear()
                 raise
             self._remember(convs)
+        out.duplicate_indexes.sort()
+        out.duplicates = len(out.duplicate_indexes)
         self._notify(out.alerts)
         return out
 

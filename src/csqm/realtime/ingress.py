@@ -28,13 +28,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from csqm.realtime.engine import Outcome
 from csqm.realtime.events import EventError
-from csqm.realtime.tables import REALTIME_EVENTS
-from csqm.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -72,69 +70,43 @@ def _local(error: EventError, start: int) -> EventError:
     return replace(error, index=index, error=message)
 
 
-def split(
-    outcome: Outcome,
-    requests: Sequence[Sequence[object]],
-    stored: Callable[[list[str]], set[str]],
-) -> list[Outcome]:
-    """Each request's part of ``outcome``, the outcome of its events processed as one batch in order.
-
-    Every event was accepted, a duplicate, rejected or deferred; the last two are listed by index.
-    Duplicates are counted by the processor only in total: an event is one when an earlier event of
-    the batch (not rejected) has its id — or when its id was stored before this batch, which only
-    ``stored(ids)`` (the ids among ``ids`` that this batch stored) can tell; it is called only when
-    the first rule does not explain all the duplicates (a sender re-sending events).
-    """
+def split(outcome: Outcome, requests: Sequence[Sequence[object]]) -> list[Outcome]:
+    """Each request's part of ``outcome``, the outcome of its events processed as one batch in order:
+    every event was accepted, a duplicate, rejected or deferred, the last three listed by index."""
     starts = [0]
     for events in requests:
         starts.append(starts[-1] + len(events))
+
+    def owner(index: int) -> int:
+        return bisect.bisect_right(starts, index) - 1
+
     parts = [Outcome() for _ in requests]
     rejected: set[int] = set()
     for errors, attr in ((outcome.errors, "errors"), (outcome.deferred, "deferred")):
         for error in errors:
-            k = bisect.bisect_right(starts, error.index) - 1
+            k = owner(error.index)
             getattr(parts[k], attr).append(_local(error, starts[k]))
             rejected.add(error.index)
-    rest = [
+    for i in outcome.duplicate_indexes:
+        parts[owner(i)].duplicates += 1
+    repeats = set(outcome.duplicate_indexes)
+    accepted = [
         (k, _event_key(raw, "event_id") or "", raw)
         for k, events in enumerate(requests)
         for i, raw in enumerate(events, start=starts[k])
-        if i not in rejected
+        if i not in rejected and i not in repeats
     ]
-    repeats = _repeats([eid for _, eid, _ in rest], outcome.duplicates, stored)
-    _attribute(outcome, parts, rest, repeats)
+    _attribute(outcome, parts, accepted)
     return parts
 
 
-def _repeats(ids: list[str], duplicates: int, stored: Callable[[list[str]], set[str]]) -> list[bool]:
-    """Which of the accepted-or-duplicate events (in batch order) were duplicates (see :func:`split`)."""
-    seen: set[str] = set()
-    repeats = []
-    for eid in ids:
-        repeats.append(eid in seen)
-        seen.add(eid)
-    if sum(repeats) == duplicates:
-        return repeats
-    fresh, claimed = stored(sorted(seen)), set()
-    repeats = []
-    for eid in ids:
-        repeats.append(eid not in fresh or eid in claimed)
-        claimed.add(eid)
-    return repeats
-
-
-def _attribute(
-    outcome: Outcome, parts: list[Outcome], rest: list[tuple[int, str, object]], repeats: list[bool]
-) -> None:
+def _attribute(outcome: Outcome, parts: list[Outcome], accepted: list[tuple[int, str, object]]) -> None:
     """Counts, alerts (to the request of the event that raised them) and ended conversations (to the
     requests that ended them; a conversation re-inspected for a late turn: to the requests about it)."""
     by_event: dict[str, int] = {}
     by_subject: dict[str, list[int]] = {}
     by_end: dict[str, list[int]] = {}
-    for (k, eid, raw), repeat in zip(rest, repeats, strict=True):
-        if repeat:
-            parts[k].duplicates += 1
-            continue
+    for k, eid, raw in accepted:
         parts[k].accepted += 1
         by_event.setdefault(eid, k)
         subject = _event_key(raw, "conversation_id") or _event_key(raw, "contact_id") or ""
@@ -172,7 +144,6 @@ class GroupCommitter:
     def __init__(
         self,
         process: Process,
-        store: Store,
         lock: Any,
         *,
         max_events: int = MAX_EVENTS,
@@ -183,7 +154,6 @@ class GroupCommitter:
         gather_seconds: float = 0.004,
     ) -> None:
         self.process = process
-        self.store = store
         self.lock = lock
         self.max_events = max_events
         self.idle_seconds = idle_seconds
@@ -195,7 +165,6 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._last: datetime | None = None
         self._between_at = time.monotonic()
         self._stopping = False
         #: Merged batches committed and requests served (tests and the benchmark read them).
@@ -285,22 +254,13 @@ class GroupCommitter:
             log.exception("work between ingress commits failed")
             return False
 
-    def _received(self, batch: list[_Request]) -> datetime:
-        """The batch's receipt time: its first request's, made unique per batch (a later batch never
-        gets the same or an earlier one), so the events a batch stored are known by it."""
-        received = min(r.arrived for r in batch)
-        if self._last is not None and received <= self._last:
-            received = self._last + timedelta(microseconds=1)
-        self._last = received
-        return received
-
     def _commit(self, batch: list[_Request]) -> None:
-        received = self._received(batch)
+        received = min(r.arrived for r in batch)
         merged = [event for request in batch for event in request.events]
         try:
             with self.lock:
                 outcome = self.process(merged, received)
-                parts = self._split(outcome, batch, received)
+                parts = self._split(outcome, batch)
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0], exc)
@@ -316,9 +276,9 @@ class GroupCommitter:
             else:
                 request.future.set_result(part)
 
-    def _split(self, outcome: Outcome, batch: list[_Request], received: datetime) -> list[Outcome | Exception]:
+    def _split(self, outcome: Outcome, batch: list[_Request]) -> list[Outcome | Exception]:
         try:
-            return list(split(outcome, [r.events for r in batch], lambda ids: self._stored(ids, received)))
+            return list(split(outcome, [r.events for r in batch]))
         except Exception as exc:  # stored, but not reportable: say so (sending again is safe)
             log.error("the outcome of a real-time batch could not be split: %s", type(exc).__name__)
             error = IngressError(
@@ -335,17 +295,6 @@ class GroupCommitter:
                 "send it again."
             )
         )
-
-    def _stored(self, ids: list[str], received: datetime) -> set[str]:
-        """The ids among ``ids`` stored by the batch received at ``received`` (the lock is held)."""
-        if not ids:
-            return set()
-        marks = ", ".join("?" for _ in ids)
-        frame = self.store.query(
-            f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE "received_at" = ? AND "event_id" IN ({marks})',
-            [received, *ids],
-        )
-        return {str(x) for x in frame["event_id"]}
 
     def stop(self, timeout: float = 5.0) -> None:
         """Serve what is queued, then end the thread (waiting at most ``timeout`` seconds)."""

@@ -105,7 +105,7 @@ class Runtime:
         #: Ended conversations inspected per hold of the store lock (between commits, background step).
         self.inspect_chunk = inspect_chunk
         self._maybe_pending = True  # conversations may be queued from before (a restart)
-        self.ingress = GroupCommitter(self._process_batch, state.store, state.lock, between=self._between)
+        self.ingress = GroupCommitter(self._process_batch, state.lock, between=self._between)
         #: ``csqm realtime serve`` only (a process that is the server): every this many seconds,
         #: objects that survived so far are moved out of the garbage collector's reach (see _freeze).
         self.freeze_seconds: float | None = None
