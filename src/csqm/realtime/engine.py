@@ -33,6 +33,7 @@ import pyarrow as pa
 from csqm.inspection import Inspector, Packs, load_packs
 from csqm.inspection import storage as inspection_storage
 from csqm.inspection.batch import Batch
+from csqm.inspection.detectors import kernels
 from csqm.inspection.model import SPEAKERS
 from csqm.inspection.sentiment import sentiment_scores
 from csqm.inspection.tables import INSPECTION_FINDINGS, INSPECTION_RESULTS
@@ -286,6 +287,7 @@ class Processor:
             row: dict[str, Any] = {"channel": "chat", "topic": None, "language": language, "hold_seconds": None}
             convs.append((cid, row, turns))
         batch = _batch(convs)
+        kernels.warm_up()  # what the samples do not reach (a regex hit, say)
         self.inspector.run(batch)
         if self.turn_inspector.rules:
             self.turn_inspector.run(batch)

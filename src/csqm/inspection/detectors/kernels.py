@@ -11,6 +11,7 @@ searched as it is, without a lower-cased copy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -29,6 +30,31 @@ Int = Any
 def _jit(fn: _F) -> _F:
     """Compiled on first call, cached on disk (``__pycache__``), runs without the GIL."""
     return cast(_F, njit(cache=True, nogil=True)(fn))
+
+
+def _reading(fn: _F) -> _F:
+    """Compiled like :func:`_jit`, for a kernel that only reads its arrays: they are passed
+    C-contiguous and read-only, whatever views the caller holds (a slice, a shared read-only
+    mask), so the kernel has one compiled version. Each new combination of layouts would compile
+    (or load from the disk cache) another one on first use, taking 0.1–1 s in the middle of
+    real-time processing. The compiled function is the wrapper's ``compiled``."""
+    compiled = _jit(fn)
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        return compiled(*[_canonical(a) if type(a) is np.ndarray else a for a in args])
+
+    call.compiled = compiled  # type: ignore[attr-defined]
+    return cast(_F, call)
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 def _inline(fn: _F) -> _F:
@@ -119,7 +145,7 @@ def scan(
     return k
 
 
-@_jit
+@_reading
 def group(hits: np.ndarray, n_phrases: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hits ordered by phrase, keeping their order within a phrase (a counting sort): the rows of
     phrase ``p`` are ``first[p]:first[p + 1]``."""
@@ -143,7 +169,7 @@ def group(hits: np.ndarray, n_phrases: int) -> tuple[np.ndarray, np.ndarray, np.
     return first, turn, start, end
 
 
-@_jit
+@_reading
 def char_offsets(data: np.ndarray, starts: np.ndarray, turns: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Character offsets of byte offsets (at character boundaries) inside their turns: bytes minus
     the UTF-8 continuation bytes before them."""
@@ -174,7 +200,7 @@ def _occurs_at(
     return not (glue_right and at + n < end and word[data[at + n]])
 
 
-@_jit
+@_reading
 def kept(
     data: np.ndarray,
     starts: np.ndarray,
@@ -273,7 +299,7 @@ def _span_bytes(data: np.ndarray, lo: Int, hi: Int, start: Int, end: Int, contex
         chars += 1
 
 
-@_jit
+@_reading
 def excerpts(
     data: np.ndarray,
     starts: np.ndarray,
@@ -324,7 +350,7 @@ def excerpts(
     return out[:at], first, odd
 
 
-@_jit
+@_reading
 def window(conv_starts: np.ndarray, mask: np.ndarray, size: int, from_start: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per conversation, the first (or last) ``size`` turns among those where ``mask`` holds, and
     whether the conversation has any such turn."""
@@ -345,7 +371,7 @@ def window(conv_starts: np.ndarray, mask: np.ndarray, size: int, from_start: boo
     return in_window, spoke
 
 
-@_jit
+@_reading
 def any_turn(conv_starts: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per conversation, whether ``mask`` holds for any of its turns."""
     out = np.zeros(len(conv_starts) - 1, dtype=np.bool_)
@@ -357,7 +383,7 @@ def any_turn(conv_starts: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-@_jit
+@_reading
 def points(
     applicable: np.ndarray, weight: np.ndarray, f_conv: np.ndarray, f_item: np.ndarray, deduction: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -383,7 +409,7 @@ def points(
     return earned, got, total
 
 
-@_jit
+@_reading
 def byte_offsets(data: np.ndarray, starts: np.ndarray, turns: np.ndarray, chars: np.ndarray) -> np.ndarray:
     """Byte offsets inside their turns of character offsets inside their turns (clamped to the turn)."""
     out = np.empty(len(chars), dtype=np.int64)
@@ -393,7 +419,7 @@ def byte_offsets(data: np.ndarray, starts: np.ndarray, turns: np.ndarray, chars:
     return out
 
 
-@_jit
+@_reading
 def turns_of(conv_starts: np.ndarray, conversations: np.ndarray, turns: np.ndarray) -> np.ndarray:
     """Per turn, whether ``turns`` holds for it and its conversation is one of ``conversations``;
     only the chosen conversations' turns are visited."""
@@ -403,3 +429,26 @@ def turns_of(conv_starts: np.ndarray, conversations: np.ndarray, turns: np.ndarr
             for t in range(conv_starts[c], conv_starts[c + 1]):
                 out[t] = turns[t]
     return out
+
+
+def warm_up() -> None:
+    """Call every kernel that only reads its arrays once on a made-up turn, with the argument types
+    the engine passes, so that none is compiled (or loaded from the disk cache) later in the middle
+    of real-time processing; :func:`scan` is warmed by running an automaton (``Processor.warm_up``)."""
+    data = np.frombuffer("你好 ok".encode(), dtype=np.uint8)
+    starts = np.array([0, len(data)], dtype=np.int64)
+    one = np.zeros(1, dtype=np.int64)
+    mask = np.ones(1, dtype=np.bool_)
+    phrase = np.frombuffer(b"ok", dtype=np.uint8).astype(np.int64)
+    first = np.array([0, len(phrase)], dtype=np.int64)
+    glue = np.ones((1, 2), dtype=np.bool_)
+    group(np.zeros((4, 1), dtype=np.int32), 1)
+    char_offsets(data, starts, one, one)
+    byte_offsets(data, starts, one, one)
+    kept(data, starts, one, one, one + 1, phrase, first, glue, 2, phrase, first, glue)
+    excerpts(data, starts, one, one, one + 1, 10, 40, np.frombuffer("…【】".encode(), dtype=np.uint8))
+    conv_starts = np.array([0, 1], dtype=np.int64)
+    window(conv_starts, mask, 1, True)
+    any_turn(conv_starts, mask)
+    turns_of(conv_starts, mask, mask)
+    points(np.ones((1, 1), dtype=np.bool_), np.ones(1), one, one, np.zeros(1))
