@@ -23,6 +23,12 @@ def app_api(settings: Settings, duck: Store) -> Iterator[Api]:
     yield from make_api(settings, duck)
 
 
+@pytest.fixture
+def both_api(settings: Settings, store: Store) -> Iterator[Api]:
+    """The app on each engine."""
+    yield from make_api(settings, store)
+
+
 def test_board_numbers_alerts_once_and_resumes() -> None:
     from csqm.realtime.alerts import candidate
 
@@ -63,58 +69,58 @@ def test_background_step(app_api: Api, settings: Settings, clock: Clock) -> None
         receiver.close()
 
 
-def test_the_committer_inspects_queued_conversations_when_the_ingress_is_quiet(app_api: Api, clock: Clock) -> None:
-    state: Any = app_api.client.app.state.csqm  # type: ignore[attr-defined]
-    runtime = Runtime(state, clock=clock, interval=3600)  # the background step never runs here
+def _wait_for(condition: Any, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_queued_conversations_are_inspected_on_the_background_connection(both_api: Api, clock: Clock) -> None:
+    """While the ingress holds the store lock (here: the test holds it), the background step still
+    inspects every queued conversation and runs the timers, on its own connection: neither ever
+    waits for, or holds up, a batch of events."""
+    import threading
+
+    state: Any = both_api.client.app.state.csqm  # type: ignore[attr-defined]
+    runtime = Runtime(state, clock=clock, interval=0.02, inspect_chunk=4)  # chunks of 4, then 2
+    threads: list[str] = []
+    tick = runtime.processor.tick
+
+    def spy(self: Processor, now: Any = None) -> Any:
+        threads.append(threading.current_thread().name)
+        return tick.__func__(self, now)  # type: ignore[attr-defined]
+
     runtime.start()
+    assert runtime.background is not None and runtime.background.store is not state.store
+    runtime.background.tick = spy.__get__(runtime.background)  # type: ignore[method-assign]
     try:
         ends = [[started(f"q{i}"), turn(f"q{i}", 1, "customer", "你好"), ended(f"q{i}")] for i in range(6)]
         outcome = runtime.submit([e for events in ends for e in events]).result(10)
         assert outcome.queued == [f"q{i}" for i in range(6)] and outcome.inspected == []
+        reader = state.store.another_connection()
+        try:
+            with state.lock:  # as if a batch were being committed the whole time
 
-        def inspected() -> int:
-            with state.lock:
-                return int(
-                    state.store.scalar('SELECT count(*) FROM "inspection_results" WHERE "interaction_id" LIKE \'q%\'')
-                )
+                def inspected() -> int:
+                    sql = 'SELECT count(*) FROM "inspection_results" WHERE "interaction_id" LIKE \'q%\''
+                    return int(reader.scalar(sql))
 
-        for _ in range(500):  # chunks of 4, then 2: between commits, no request arriving
-            if inspected() == 6:
-                break
-            time.sleep(0.01)
-        assert inspected() == 6
-        with state.lock:
-            assert state.store.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
+                assert _wait_for(lambda: inspected() == 6)
+                assert reader.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
+                assert _wait_for(lambda: len(threads) >= 2)
+        finally:
+            reader.close()
+        assert set(threads) == {"csqm-realtime"}
     finally:
         runtime.stop()
+    assert runtime.background is None  # its connection is closed
 
 
-def test_while_events_arrive_the_committer_runs_the_timers(app_api: Api, clock: Clock) -> None:
-    import threading
-
+def test_step_needs_start(app_api: Api, clock: Clock) -> None:
     state: Any = app_api.client.app.state.csqm  # type: ignore[attr-defined]
-    runtime = Runtime(state, clock=clock, interval=3600)  # the background step never runs here
-    ticks: list[str] = []
-    tick = runtime.processor.tick
-
-    def spy(now: Any = None) -> Any:
-        out = tick(now)
-        ticks.append(threading.current_thread().name)  # once the alerts are on the board
-        return out
-
-    runtime.processor.tick = spy  # type: ignore[method-assign]
-    runtime.start()
-    try:
-        assert runtime.submit([started("t1", channel="chat")]).result(10).accepted == 1
-        assert ticks == []  # not due yet
-        clock.advance(40)  # the chat waits 40 s without an agent turn
-        runtime._ticked_at -= 7200  # a period has passed
-        assert runtime.submit([turn("t1", 1, "customer", "在吗")]).result(10).accepted == 1
-        for _ in range(500):
-            if ticks:
-                break
-            time.sleep(0.01)
-        assert ticks == ["csqm-ingress"]
-        assert [a.kind for _, a in runtime.board.since(0)] == ["chat_sla"]
-    finally:
-        runtime.stop()
+    runtime = Runtime(state, clock=clock, interval=3600)
+    with pytest.raises(RuntimeError, match="after start"):
+        runtime.step()

@@ -19,6 +19,7 @@ and a worker killed mid-batch loses nothing (its transaction rolls back and the 
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -266,6 +267,17 @@ class Processor:
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
+
+    def on(self, store: Store) -> Processor:
+        """This processor working on ``store``, another connection to the same database: the
+        server's background thread runs the timers and the queued inspections there, in their own
+        transactions, while the ingress commits on the first. Configuration, packs, inspectors and
+        listeners are shared; the conversation cache is not (neither needs it)."""
+        other = copy.copy(self)
+        other.store = store
+        other.cache = False
+        other._cache = OrderedDict()
+        return other
 
     def warm_up(self) -> None:
         """Run masking, sentiment and both inspectors once on two made-up conversations (nothing is

@@ -134,11 +134,6 @@ class GroupCommitter:
 
     The thread starts with the first request and ends after ``idle_seconds`` without one (the next
     request starts it again), so an app that is never stopped leaves nothing running.
-    ``between(pressed)`` runs between commits once no request has arrived for ``grace_seconds``
-    (``pressed=False``) — and, with ``pressed=True`` (do as little as is useful), at least every
-    ``between_seconds`` when no request waits right after a commit, so it is never starved while
-    requests keep coming (the runtime inspects
-    a few ended conversations there); it returns True when there may be more to do.
     ``gather_seconds``: how long a batch waits for late joiners after a busy batch (:meth:`_gather`)."""
 
     def __init__(
@@ -148,24 +143,17 @@ class GroupCommitter:
         *,
         max_events: int = MAX_EVENTS,
         idle_seconds: float = 2.0,
-        between: Callable[[bool], bool] | None = None,
-        between_seconds: float = 1.0,
-        grace_seconds: float = 0.01,
         gather_seconds: float = 0.004,
     ) -> None:
         self.process = process
         self.lock = lock
         self.max_events = max_events
         self.idle_seconds = idle_seconds
-        self.between = between
-        self.between_seconds = between_seconds
-        self.grace_seconds = grace_seconds
         self.gather_seconds = gather_seconds
         self._last_size = 0
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._between_at = time.monotonic()
         self._stopping = False
         #: Merged batches committed and requests served (tests and the benchmark read them).
         self.batches = 0
@@ -187,24 +175,15 @@ class GroupCommitter:
         return self._thread is not None
 
     def _run(self) -> None:
-        more = True  # whether ``between`` may have work
         while True:
-            quiet = self.grace_seconds if more and self.between is not None else self.idle_seconds
             try:
-                first = self._queue.get(timeout=quiet)
+                first = self._queue.get(timeout=self.idle_seconds)
             except queue.Empty:
                 first = None
             if first is not None:
                 self._serve(self._gather(first))
-                more = True
-                overdue = time.monotonic() - self._between_at >= self.between_seconds
-                if overdue and self._queue.empty():
-                    more = self._between(pressed=True)  # requests keep coming: a little anyway
                 if not self._stopping:
                     continue
-            elif more and not self._stopping:
-                more = self._between(pressed=False)  # no request for ``grace_seconds``: quiet
-                continue
             with self._start:
                 if self._queue.empty():
                     self._thread = None
@@ -243,16 +222,6 @@ class GroupCommitter:
             for request in batch:
                 if not request.future.done():
                     self._fail(request, exc)
-
-    def _between(self, *, pressed: bool) -> bool:
-        self._between_at = time.monotonic()
-        if self.between is None:
-            return False
-        try:
-            return self.between(pressed)
-        except Exception:
-            log.exception("work between ingress commits failed")
-            return False
 
     def _commit(self, batch: list[_Request]) -> None:
         received = min(r.arrived for r in batch)

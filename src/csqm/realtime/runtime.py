@@ -1,14 +1,17 @@
 """What one server process runs for real time: the processor, the ingress's group committer, the
-live board, the timers and the webhook sender, sharing the app's store under its lock.
+live board, the timers and the webhook sender.
 
 Events sent over HTTP and the WebSocket go through :class:`~csqm.realtime.ingress.GroupCommitter`:
-concurrent requests are processed as one batch. The board is an in-process ring of recent alerts
-that the server-sent-events endpoint reads; alerts raised in this process are put there as soon as
-they are committed, and alerts stored by other processes (NATS workers) are picked up by the
-background thread, which also runs the timers (:meth:`Processor.tick`) and delivers due webhooks
-every ``interval`` seconds. Ended conversations queued for inspection are inspected a few at a time
-between the committer's commits once the ingress is quiet for a moment (and one conversation a
-second while requests keep coming), and by the background thread when no events arrive.
+concurrent requests are processed as one batch, on the app's store under its lock. The board is an
+in-process ring of recent alerts that the server-sent-events endpoint reads; alerts raised in this
+process are put there as soon as they are committed.
+
+Everything else runs in the background thread (:meth:`Runtime.start`) on a second connection to
+the same database (:meth:`~csqm.store.Store.another_connection`), in its own transactions, so it
+never holds the ingress's lock: every ``interval`` seconds the timers (:meth:`Processor.tick`), the
+inspection of the ended conversations queued since (all of them, in chunks), the alerts stored by
+other processes (NATS workers) for the board, and due webhooks. Before, the timers and one
+inspection at a time ran between the ingress's commits and held the next batch for 10–30 ms.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class Runtime:
         webhook_url: str | None = None,
         webhook_secret: bytes | None = None,
         interval: float = 1.0,
-        inspect_chunk: int = 4,
+        inspect_chunk: int = 500,
     ) -> None:
         self.state = state
         self.clock = clock
@@ -102,15 +105,15 @@ class Runtime:
             else None
         )
         self.interval = interval
-        #: Ended conversations inspected per hold of the store lock (between commits, background step).
+        #: Queued ended conversations inspected per transaction of the background step.
         self.inspect_chunk = inspect_chunk
-        self._maybe_pending = True  # conversations may be queued from before (a restart)
-        self.ingress = GroupCommitter(self._process_batch, state.lock, between=self._between)
+        self.ingress = GroupCommitter(self._process_batch, state.lock)
+        #: The background thread's processor, on its own connection (from :meth:`start`).
+        self.background: Processor | None = None
         #: ``csqm realtime serve`` only (a process that is the server): every this many seconds,
         #: objects that survived so far are moved out of the garbage collector's reach (see _freeze).
         self.freeze_seconds: float | None = None
         self._frozen_at = time.monotonic()
-        self._ticked_at = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_at = clock() - timedelta(minutes=1)
@@ -128,29 +131,7 @@ class Runtime:
         return self.ingress.submit(raw, self.clock())
 
     def _process_batch(self, raw: list[object], received: datetime) -> Outcome:
-        outcome = self.processor.process(raw, received_at=received)
-        if outcome.queued:
-            self._maybe_pending = True
-        return outcome
-
-    def _between(self, pressed: bool) -> bool:
-        """Between ingress commits: the timers when due (while events arrive, here rather than in
-        the background thread, whose turn would often come while a batch waits for the store), then
-        one conversation when requests keep coming (an inspection holds the store for ~10–30 ms per
-        conversation, and a request arriving meanwhile waits), a chunk when the ingress is quiet."""
-        self._freeze()
-        if self._thread is not None and self._tick_due():
-            self._tick()
-            return True
-        return self._inspect_some(1 if pressed else self.inspect_chunk)
-
-    def _tick_due(self, periods: float = 1.0) -> bool:
-        return time.monotonic() - self._ticked_at >= self.interval * periods
-
-    def _tick(self, now: datetime | None = None) -> None:
-        self._ticked_at = time.monotonic()
-        with self.state.lock:
-            self.processor.tick(now or self.clock())
+        return self.processor.process(raw, received_at=received)
 
     def _freeze(self) -> None:
         """Why: conversation state, the packs' matchers and the models are millions of long-lived
@@ -164,42 +145,33 @@ class Runtime:
         gc.freeze()
         self._frozen_at = time.monotonic()
 
-    def _inspect_some(self, limit: int | None = None) -> bool:
-        """Inspect one chunk of queued ended conversations; True when there may be more. Skipped
-        (no query) when nothing was queued since the queue was last found empty."""
-        if not self._maybe_pending or self.processor.inline_inspection:
-            return False
-        chunk = limit or self.inspect_chunk
-        with self.state.lock:
-            done = self.processor.inspect_pending(limit=chunk)
-        if len(done) < chunk:
-            self._maybe_pending = False
-            return False
-        return True
-
     def step(self, now: datetime | None = None) -> None:
-        """One round of background work: timers, alerts from other processes, due webhooks, and the
-        queued inspections when no events are arriving (else the committer does them, and the
-        timers too unless it has not for three periods)."""
+        """One round of background work (see the module doc), on the background connection."""
+        background = self.background
+        if background is None:
+            raise RuntimeError("Runtime.step runs after start().")
         now = now or self.clock()
-        if not self.ingress.active or self._tick_due(3.0):
-            self._tick(now)
-        # A few at a time, letting requests in between: the lock is never held for long.
-        while not self.ingress.active and not self._stop.is_set() and self._inspect_some():
-            time.sleep(0.002)
-        with self.state.lock:
-            since = self._seen_at - timedelta(seconds=10)
-            rows = list_rows(self.state.store, '"created_at" > ?', [since], limit=2000)
+        background.tick(now)
+        while (
+            not self._stop.is_set() and len(background.inspect_pending(limit=self.inspect_chunk)) == self.inspect_chunk
+        ):
+            pass  # a full chunk: there may be more
+        since = self._seen_at - timedelta(seconds=10)
+        rows = list_rows(background.store, '"created_at" > ?', [since], limit=2000)
         self._seen_at = now
         self.board.publish([a for a, _ in rows])
         if self.webhook is not None:
             self.webhook.deliver_due(now)
+        self._freeze()
 
     def start(self) -> None:
-        """Run :meth:`step` every ``interval`` seconds in a daemon thread (idempotent)."""
+        """Open the background connection and run :meth:`step` every ``interval`` seconds in a
+        daemon thread (idempotent). From now on ended conversations are queued for the step."""
         if self._thread is not None:
             return
-        self.processor.inline_inspection = False  # the thread inspects ended conversations
+        with self.state.lock:
+            self.background = self.processor.on(self.state.store.another_connection())
+        self.processor.inline_inspection = False
 
         def loop() -> None:
             while not self._stop.wait(self.interval):
@@ -217,6 +189,9 @@ class Runtime:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self.background is not None:
+            self.background.store.close()
+            self.background = None
 
 
 _CREATE = threading.Lock()

@@ -53,6 +53,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def another_connection(self) -> Store:
+        """A second connection to the same database, for work in another thread next to this one
+        (its own transactions; close it when done). Engines that cannot give one say so."""
+        raise StoreError(f"The {self.dialect} store cannot open a second connection.")
+
     # -- common behaviour -----------------------------------------------------------------------
     def __enter__(self) -> Store:
         return self

@@ -65,6 +65,14 @@ class DuckDBStore(Store):
             spill = self.path.parent / ".duckdb-tmp"
             self.con.execute("SET temp_directory = ?", [str(spill)])
 
+    def another_connection(self) -> DuckDBStore:
+        """A cursor of the same database (the file is opened once per process): its own
+        transactions, safe to use from another thread. Two transactions changing the same row
+        conflict, and the later one fails (DuckDB's optimistic concurrency)."""
+        other = object.__new__(DuckDBStore)
+        other.path, other.url, other.con = self.path, self.url, self.con.cursor()
+        return other
+
     def _run(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
         """Run one statement. Ctrl-C during a query reaches us as DuckDB's "Query interrupted"
         error: it is raised as the KeyboardInterrupt it was, so the transaction rolls back and the

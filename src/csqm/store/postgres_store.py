@@ -49,6 +49,10 @@ class PostgresStore(Store):
             self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(schema)}")
             self.conn.execute(f"SET search_path TO {ddl.quote(schema)}")
 
+    def another_connection(self) -> PostgresStore:
+        """A new connection to the same database and schema."""
+        return PostgresStore(self.url)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self.conn.cursor() as cur:
             cur.execute(_pg_sql(sql) if params else sql, list(params) or None)
