@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csqm.realtime.tables import REALTIME_ALERTS
+from csqm.realtime.writes import keyed
 from csqm.store import Store
 from csqm.store.rows import records
 from csqm.web.auth import Principal
@@ -130,16 +131,8 @@ def store_alerts(
 def _recent(store: Store, subjects: list[str]) -> list[tuple[Any, ...]]:
     """(alert id, subject, kind, created at) of the stored alerts of ``subjects``: plain tuples (this
     runs in every batch that raises a candidate; a DataFrame cost more than the query)."""
-    sql = f'SELECT "alert_id", "subject_id", "kind", "created_at" FROM "{REALTIME_ALERTS.name}" WHERE '
-    params: list[Any]
-    if store.dialect == "postgres":
-        sql, params = sql + '"subject_id" = ANY(?)', [subjects]
-    else:
-        sql, params = sql + f'"subject_id" IN ({", ".join("?" for _ in subjects)})', list(subjects)
-    rows = getattr(store, "rows", None)
-    if rows is not None:
-        return list(rows(sql, params))
-    return list(store.query(sql, params).itertuples(index=False, name=None))
+    source, params = keyed(store, REALTIME_ALERTS.name, "subject_id", subjects)
+    return store.rows(f'SELECT t."alert_id", t."subject_id", t."kind", t."created_at" FROM {source}', params)
 
 
 _ARROW = pa.schema(

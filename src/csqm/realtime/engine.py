@@ -54,7 +54,7 @@ from csqm.realtime.events import (
 )
 from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
-from csqm.realtime.writes import in_values, marks, update_rows, upsert
+from csqm.realtime.writes import in_values, keyed, marks, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.rows import records
@@ -355,8 +355,8 @@ class Processor:
         return bool(self.store.rows("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", [key])[0][0])
 
     def _known_ids(self, ids: list[str]) -> set[str]:
-        where, params = in_values(self.store, '"event_id"', ids)
-        rows = self.store.rows(f'SELECT "event_id" FROM "{REALTIME_EVENTS.name}" WHERE {where}', params)
+        source, params = keyed(self.store, REALTIME_EVENTS.name, "event_id", ids)
+        rows = self.store.rows(f'SELECT t."event_id" FROM {source}', params)
         return {str(r[0]) for r in rows}
 
     def forget(self) -> None:
@@ -382,9 +382,9 @@ class Processor:
             return cached
         names = (*_CONV_COLS, "abandoned")
         cols = ", ".join(f'i."{c}"' for c in names)
-        where, params = in_values(self.store, 'i."interaction_id"', conv_ids)
+        source, params = keyed(self.store, "interactions", "interaction_id", conv_ids, alias="i")
         seqs = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
-        rows = self.store.rows(f'SELECT {cols}, {seqs} FROM "interactions" i WHERE {where}', params)
+        rows = self.store.rows(f"SELECT {cols}, {seqs} FROM {source}", params)
         convs: dict[str, _Conv] = {}
         for r in rows:
             conv = _Conv({k: _clean(v) for k, v in zip(names, r, strict=False)}, new=False)
@@ -599,10 +599,10 @@ class Processor:
         missing = sorted({t.event.conversation_id for t in new if t.conv.polar is None})
         loaded: dict[str, dict[int, float]] = {cid: {} for cid in missing}
         if missing:
-            where, params = in_values(self.store, '"subject_id"', missing)
+            source, params = keyed(self.store, REALTIME_EVENTS.name, "subject_id", missing)
             stored = self.store.rows(
-                f'SELECT "subject_id", "seq", "polarity" FROM "{REALTIME_EVENTS.name}" WHERE "event_type" = '
-                f"'utterance' AND \"speaker\" = 'customer' AND {where}",
+                f'SELECT t."subject_id", t."seq", t."polarity" FROM {source} '
+                "AND t.\"event_type\" = 'utterance' AND t.\"speaker\" = 'customer'",
                 params,
             )
             for cid, seq, pol in stored:
