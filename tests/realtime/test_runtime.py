@@ -79,9 +79,9 @@ def _wait_for(condition: Any, seconds: float = 10.0) -> bool:
 
 
 def test_queued_conversations_are_inspected_on_the_background_connection(both_api: Api, clock: Clock) -> None:
-    """While the ingress holds the store lock (here: the test holds it), the background step still
-    inspects every queued conversation and runs the timers, on its own connection: neither ever
-    waits for, or holds up, a batch of events."""
+    """While the ingress holds the store lock (here: the test holds it), the background step runs the
+    timers and inspects queued conversations on its own connection; it takes the lock only for the
+    short transaction that removes the inspected ones from the queue."""
     import threading
 
     state: Any = both_api.client.app.state.csqm  # type: ignore[attr-defined]
@@ -101,16 +101,21 @@ def test_queued_conversations_are_inspected_on_the_background_connection(both_ap
         outcome = runtime.submit([e for events in ends for e in events]).result(10)
         assert outcome.queued == [f"q{i}" for i in range(6)] and outcome.inspected == []
         reader = state.store.another_connection()
+
+        def inspected() -> int:
+            sql = 'SELECT count(*) FROM "inspection_results" WHERE "interaction_id" LIKE \'q%\''
+            return int(reader.scalar(sql))
+
         try:
             with state.lock:  # as if a batch were being committed the whole time
-
-                def inspected() -> int:
-                    sql = 'SELECT count(*) FROM "inspection_results" WHERE "interaction_id" LIKE \'q%\''
-                    return int(reader.scalar(sql))
-
-                assert _wait_for(lambda: inspected() == 6)
-                assert reader.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
-                assert _wait_for(lambda: len(threads) >= 2)
+                # the timers and a first chunk of inspections go on; only removing the chunk's queue
+                # entries waits for the lock (a short transaction)
+                assert _wait_for(lambda: inspected() == 4 and len(threads) >= 1)
+                time.sleep(0.1)
+                assert inspected() == 4
+            assert _wait_for(lambda: inspected() == 6)  # the rest once the lock is free
+            assert _wait_for(lambda: reader.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0)
+            assert _wait_for(lambda: len(threads) >= 2)
         finally:
             reader.close()
         assert set(threads) == {"csqm-realtime"}

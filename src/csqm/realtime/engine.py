@@ -54,7 +54,7 @@ from csqm.realtime.events import (
 )
 from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
-from csqm.realtime.writes import in_values, keyed, marks, update_rows, upsert
+from csqm.realtime.writes import delete_rows, in_values, keyed, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.rows import records
@@ -686,20 +686,36 @@ class Processor:
         results, rows = inspection_storage.result_tables(result, self.packs.version, self.clock())
         inspection_storage.replace(self.store, ids, results, rows)
 
-    def inspect_pending(self, limit: int = 20_000) -> list[str]:
-        """Inspect the queued ended conversations (one transaction); returns their ids."""
+    def inspect_pending(self, limit: int = 20_000, *, lock: Any = None) -> list[str]:
+        """Inspect the queued ended conversations; returns their ids.
+
+        A conversation queued again while this runs (a late turn, which the ingress commits on its
+        own connection meanwhile) keeps its queue entry, which names a later time than the one read
+        here: it is inspected again, with that turn, next time. ``lock``, the ingress's lock in the
+        server: the queue entries are then removed in a second, short transaction that holds it, so
+        that no ingress commit falls between reading them and removing them (the embedded store
+        would otherwise remove an entry queued again after this transaction began). Without it, one
+        transaction (PostgreSQL re-reads an entry changed meanwhile before removing it)."""
         with self.store.transaction():
             self._lock(["__csqm_inspections__"])
-            frame = self.store.query(
-                f'SELECT "interaction_id" FROM "{REALTIME_PENDING.name}" ORDER BY "queued_at" LIMIT {int(limit)}'
+            queued = self.store.rows(
+                f'SELECT "interaction_id", "queued_at" FROM "{REALTIME_PENDING.name}" '
+                f'ORDER BY "queued_at" LIMIT {int(limit)}'
             )
-            ids = sorted(str(x) for x in frame["interaction_id"])
+            ids = sorted(str(cid) for cid, _ in queued)
             if ids:
                 self._inspect(ids)
-                self.store.execute(
-                    f'DELETE FROM "{REALTIME_PENDING.name}" WHERE "interaction_id" IN ({marks(ids)})', ids
-                )
+            if ids and lock is None:
+                self._unqueue(queued)
+        if ids and lock is not None:
+            with lock, self.store.transaction():
+                self._unqueue(queued)
         return ids
+
+    def _unqueue(self, queued: list[tuple[Any, ...]]) -> None:
+        """Remove the queue entries that still name the time read (see :meth:`inspect_pending`)."""
+        entries = {"interaction_id": [str(c) for c, _ in queued], "queued_at": [_clean(q) for _, q in queued]}
+        delete_rows(self.store, REALTIME_PENDING, entries)
 
     # -- queues -----------------------------------------------------------------------------------
     def _write_queue(self, events: list[tuple[QueueEvent, datetime]]) -> dict[str, dict[str, Any]]:

@@ -152,10 +152,10 @@ class Runtime:
             raise RuntimeError("Runtime.step runs after start().")
         now = now or self.clock()
         background.tick(now)
-        while (
-            not self._stop.is_set() and len(background.inspect_pending(limit=self.inspect_chunk)) == self.inspect_chunk
-        ):
-            pass  # a full chunk: there may be more
+        while not self._stop.is_set():
+            done = background.inspect_pending(limit=self.inspect_chunk, lock=self.state.lock)
+            if len(done) < self.inspect_chunk:
+                break  # else a full chunk: there may be more
         since = self._seen_at - timedelta(seconds=10)
         rows = list_rows(background.store, '"created_at" > ?', [since], limit=2000)
         self._seen_at = now

@@ -80,6 +80,16 @@ def update_rows(store: Store, table: Table, data: Columns, *, update: Sequence[s
     _sourced(store, table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False)
 
 
+def delete_rows(store: Store, table: Table, data: Columns) -> None:
+    """Delete the stored rows of ``table`` that equal a row of ``data`` on all of its columns, in one
+    statement (a row changed since it was read is kept)."""
+    name = quote(table.name)
+    match = " AND ".join(f"u.{quote(c)} = {name}.{quote(c)}" for c in data)
+    _sourced(
+        store, table, data, lambda src: f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {src} WHERE {match})", False
+    )
+
+
 def _pg_array(type_: str, values: list[Any]) -> list[Any]:
     """A column as a list psycopg binds as one array (it refuses lists mixing int and float)."""
     if type_ == "float":
