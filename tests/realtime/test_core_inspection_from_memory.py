@@ -111,3 +111,37 @@ def test_warm_up_stores_nothing(store: Store, settings: Settings) -> None:
     assert proc._cache == {}
     out = proc.process([started("w1"), turn("w1", 1, "customer", "我要投诉"), ended("w1")])
     assert out.errors == [] and out.inspected == ["w1"] and [a.kind for a in out.alerts] == ["threat_words"]
+
+
+def test_the_server_hands_ended_conversations_to_the_background(store: Store, settings: Settings, demo: Path) -> None:
+    """As ``csqm realtime serve`` runs: ended conversations are queued, and the background thread
+    inspects them on its own connection from the turns the ingress handed over (nothing read back),
+    with the batch results."""
+    import threading
+
+    proc = Processor(store, settings=settings, clock=Clock(), cache=True)  # the embedded store's default
+    proc.inline_inspection = False
+    background = proc.on(store.another_connection())
+    read_back: list[str] = []
+    real = background._inspect
+
+    def spy(ids: list[str]) -> None:
+        read_back.extend(ids)
+        real(ids)
+
+    background._inspect = spy  # type: ignore[method-assign]
+    lock = threading.Lock()
+    events = _events(demo)
+    inspected: list[str] = []
+    try:
+        for k, start in enumerate(range(0, len(events), 29)):
+            assert proc.process(events[start : start + 29]).errors == []
+            if k % 3 == 2:
+                inspected += background.inspect_pending(lock=lock)
+        while done := background.inspect_pending(lock=lock):
+            inspected += done
+    finally:
+        background.store.close()
+    assert len(inspected) == len(set(inspected)) >= 30 and read_back == []
+    assert proc._handed == {}  # handed over and taken: nothing left in memory
+    _assert_equals_batch(proc)

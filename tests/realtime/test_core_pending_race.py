@@ -36,19 +36,19 @@ def _late_turn_during_inspection(proc: Processor, store: Store, clock: Clock, lo
     out = proc.process([started("c1"), turn("c1", 1, "customer", "你好"), ended("c1")])
     assert out.queued == ["c1"]
     background = proc.on(store.another_connection())
-    real = background._inspect
+    real = background._inspect_ended
 
-    def inspect_while_a_late_turn_arrives(ids: list[str]) -> None:
-        real(ids)  # the conversation as it was when read: one turn
+    def inspect_while_a_late_turn_arrives(convs: Any) -> None:
+        real(convs)  # the conversation as it was when read: one turn
         clock.advance(5)
         late = proc.process([turn("c1", 2, "agent", "您好")])  # the ingress, on its connection
         assert late.accepted == 1 and late.queued == ["c1"]
 
-    background._inspect = inspect_while_a_late_turn_arrives  # type: ignore[method-assign]
+    background._inspect_ended = inspect_while_a_late_turn_arrives  # type: ignore[method-assign]
     try:
         assert background.inspect_pending(lock=lock) == ["c1"]
         first = _inspected_at(store, "c1")
-        background._inspect = real  # type: ignore[method-assign]
+        background._inspect_ended = real  # type: ignore[method-assign]
         pending: Any = store.rows('SELECT "interaction_id" FROM "realtime_pending_inspections"')
         assert pending == [("c1",)]  # still queued, for the late turn
         assert background.inspect_pending(lock=lock) == ["c1"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -264,6 +265,12 @@ class Processor:
         #: Inspect ended conversations inside the batch's transaction (True), or queue them for
         #: :meth:`inspect_pending` (the server's background thread), which keeps requests short.
         self.inline_inspection = True
+        #: Queued conversations whose turns were all in memory, handed to :meth:`inspect_pending` (the
+        #: background thread, through :meth:`on`'s shared reference) once their batch is committed,
+        #: so it inspects them without reading them back; at most ``cache_size`` of them.
+        self._handed: dict[str, _Conv] = {}
+        self._handed_lock = threading.Lock()
+        self._handing: tuple[dict[str, _Conv], list[str]] = ({}, [])
         ensure_tables(store)
         with store.transaction():
             inspection_storage.record_rules(store, self.packs, self.clock())
@@ -330,8 +337,10 @@ class Processor:
                     convs = self._apply(fresh, received, out)
             except BaseException:
                 self._cache.clear()
+                self._handing = ({}, [])
                 raise
             self._remember(convs)
+            self._hand_over()
         out.duplicate_indexes.sort()
         out.duplicates = len(out.duplicate_indexes)
         self._notify(out.alerts)
@@ -490,6 +499,11 @@ class Processor:
                 update=("queued_at",),
             )
             out.queued = todo
+            known = {cid: _Conv(dict(convs[cid].row), new=False, turns=convs[cid].turns) for cid in todo}
+            self._handing = (
+                {cid: conv for cid, conv in known.items() if conv.turns is not None},
+                [cid for cid, conv in known.items() if conv.turns is None],
+            )
         for cid in ended:  # inspected or queued: its turns need not stay in memory any longer
             convs[cid].turns = None
         out.alerts = store_alerts(
@@ -686,6 +700,20 @@ class Processor:
         results, rows = inspection_storage.result_tables(result, self.packs.version, self.clock())
         inspection_storage.replace(self.store, ids, results, rows)
 
+    def _hand_over(self) -> None:
+        """After a commit: the queued conversations known in memory become the background's; one
+        queued again without its turns (a late turn after it was handed over) is taken back, so
+        that it is read from the store with that turn."""
+        ready, unknown = self._handing
+        self._handing = ({}, [])
+        if not ready and not unknown:
+            return
+        with self._handed_lock:
+            for cid in unknown:
+                self._handed.pop(cid, None)
+            if len(self._handed) + len(ready) <= self.cache_size:
+                self._handed.update(ready)
+
     def inspect_pending(self, limit: int = 20_000, *, lock: Any = None) -> list[str]:
         """Inspect the queued ended conversations; returns their ids.
 
@@ -704,7 +732,9 @@ class Processor:
             )
             ids = sorted(str(cid) for cid, _ in queued)
             if ids:
-                self._inspect(ids)
+                with self._handed_lock:  # in memory if handed over, else read back
+                    convs = {cid: self._handed.pop(cid) if cid in self._handed else _Conv({}, new=False) for cid in ids}
+                self._inspect_ended(convs)
             if ids and lock is None:
                 self._unqueue(queued)
         if ids and lock is not None:
