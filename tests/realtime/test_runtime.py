@@ -87,15 +87,15 @@ def test_queued_conversations_are_inspected_on_the_background_connection(both_ap
     state: Any = both_api.client.app.state.csqm  # type: ignore[attr-defined]
     runtime = Runtime(state, clock=clock, interval=0.02, inspect_chunk=4)  # chunks of 4, then 2
     threads: list[str] = []
-    tick = runtime.processor.tick
-
-    def spy(self: Processor, now: Any = None) -> Any:
-        threads.append(threading.current_thread().name)
-        return tick.__func__(self, now)  # type: ignore[attr-defined]
-
     runtime.start()
     assert runtime.background is not None and runtime.background.store is not state.store
-    runtime.background.tick = spy.__get__(runtime.background)  # type: ignore[method-assign]
+    tick = runtime.background.tick
+
+    def spy(now: Any = None) -> Any:
+        threads.append(threading.current_thread().name)
+        return tick(now)
+
+    runtime.background.tick = spy  # type: ignore[method-assign]
     try:
         ends = [[started(f"q{i}"), turn(f"q{i}", 1, "customer", "你好"), ended(f"q{i}")] for i in range(6)]
         outcome = runtime.submit([e for events in ends for e in events]).result(10)

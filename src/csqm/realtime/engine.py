@@ -499,11 +499,12 @@ class Processor:
                 update=("queued_at",),
             )
             out.queued = todo
-            known = {cid: _Conv(dict(convs[cid].row), new=False, turns=convs[cid].turns) for cid in todo}
-            self._handing = (
-                {cid: conv for cid, conv in known.items() if conv.turns is not None},
-                [cid for cid, conv in known.items() if conv.turns is None],
-            )
+            ready = {
+                cid: _Conv(dict(convs[cid].row), new=False, turns=convs[cid].turns)
+                for cid in todo
+                if convs[cid].turns is not None
+            }
+            self._handing = (ready, [cid for cid in todo if cid not in ready])
         for cid in ended:  # inspected or queued: its turns need not stay in memory any longer
             convs[cid].turns = None
         out.alerts = store_alerts(

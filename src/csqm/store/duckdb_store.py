@@ -67,8 +67,9 @@ class DuckDBStore(Store):
 
     def another_connection(self) -> DuckDBStore:
         """A cursor of the same database (the file is opened once per process): its own
-        transactions, safe to use from another thread. Two transactions changing the same row
-        conflict, and the later one fails (DuckDB's optimistic concurrency)."""
+        transactions, safe to use from another thread. Each transaction works on a snapshot: a
+        row another connection changed after it began may still be deleted by it (seen with
+        DuckDB 2.0; :meth:`Processor.inspect_pending` guards its queue against this)."""
         other = object.__new__(DuckDBStore)
         other.path, other.url, other.con = self.path, self.url, self.con.cursor()
         return other
