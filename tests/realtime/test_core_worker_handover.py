@@ -7,13 +7,15 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from csqm.generate import generate
-from csqm.realtime.engine import Processor
+from csqm.realtime.engine import Outcome, Processor
 from csqm.realtime.replay import load_schedule, stamped
 from csqm.realtime.workers import Worker, WorkerStats
 from csqm.settings import Settings
@@ -24,8 +26,18 @@ from tests.realtime.test_core_nats_messages import _run
 from tests.realtime.test_nats_workers import NATS_URL, _drop, _publish, _reference, _snapshot, ensure_nats
 
 
+class _Paced(Processor):
+    """A processor that takes at least 20 ms a batch, so that the backlog (about 100 batches of 16)
+    lasts the second or two a second worker needs to start and be handed partitions, however fast
+    the machine: on an idle fast one, the first worker had finished before the second joined."""
+
+    def process(self, raw: Sequence[object], *, received_at: datetime | None = None) -> Outcome:
+        time.sleep(0.02)
+        return super().process(raw, received_at=received_at)
+
+
 def _start(store: Store, settings: Settings, prefix: str, out: list[WorkerStats]) -> threading.Thread:
-    worker = Worker(Processor(store, settings=settings), url=NATS_URL, prefix=prefix, batch=16, ack_wait=60)
+    worker = Worker(_Paced(store, settings=settings), url=NATS_URL, prefix=prefix, batch=16, ack_wait=60)
     thread = threading.Thread(target=lambda: out.append(asyncio.run(worker.run(idle_exit=3.0))))
     thread.start()
     return thread

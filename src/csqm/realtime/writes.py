@@ -1,13 +1,12 @@
 """How the real-time processor writes a batch: each table in one statement whatever the batch size.
 
 On PostgreSQL the rows' columns are bound as arrays and unnested (one round trip, no staging
-table); on the embedded store they are registered as an Arrow view. Identifiers come from the
+table); on the embedded store they are read in place from an Arrow table. Identifiers come from the
 declared schema and are quoted; values are always bound parameters.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -77,7 +76,15 @@ def update_rows(store: Store, table: Table, data: Columns, *, update: Sequence[s
     name = quote(table.name)
     sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in update)
     match = " AND ".join(f"{name}.{quote(k)} = u.{quote(k)}" for k in table.key)
-    _sourced(store, table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False)
+    params: list[Any] = []
+    if store.dialect == "duckdb" and len(table.key) == 1:
+        # DuckDB joins the source to a scan of the whole table, which grows with it; with the keys
+        # listed too, the scan is filtered by them. 20 rows, DuckDB 2.0: 0.94 / 1.28 ms at 1,000
+        # rows, 3.29 / 2.69 ms at 10M rows in random order (4.33 / 2.33 ms in key order).
+        keys = data[table.key[0]]
+        match += f" AND {name}.{quote(table.key[0])} IN ({marks(keys)})"
+        params = list(keys)
+    _sourced(store, table, data, lambda src: f"UPDATE {name} SET {sets} FROM {src} WHERE {match}", False, params)
 
 
 def delete_rows(store: Store, table: Table, data: Columns) -> None:
@@ -100,27 +107,28 @@ def _pg_array(type_: str, values: list[Any]) -> list[Any]:
 
 
 def _sourced(
-    store: Store, table: Table, data: Columns, statement: Callable[[str], str], returning: bool
+    store: Store,
+    table: Table,
+    data: Columns,
+    statement: Callable[[str], str],
+    returning: bool,
+    params: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
-    """Run ``statement(source)`` with the rows of ``data`` as its source ``u``: one statement with
+    """Run ``statement(source)`` with the rows of ``data`` as its source ``u`` (and ``params`` for
+    the placeholders ``statement`` adds after the source's): one statement with
     the columns bound as arrays and unnested on PostgreSQL (no staging table: one round trip);
-    a registered arrow view on the embedded store."""
+    an Arrow table read in place on the embedded store
+    (:meth:`~csqm.store.duckdb_store.DuckDBStore.run_reading`)."""
     if store.dialect == "postgres":
         arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in data)
         names = ", ".join(quote(c) for c in data)
-        params = [_pg_array(table.column(c).type, v) for c, v in data.items()]
+        bound = [_pg_array(table.column(c).type, v) for c, v in data.items()]
         sql = statement(f"unnest({arrays}) AS u({names})")
         if returning:
-            return store.rows(sql, params)
-        store.execute(sql, params)
+            return store.rows(sql, [*bound, *params])
+        store.execute(sql, [*bound, *params])
         return []
-    con = store.con  # type: ignore[attr-defined]
-    view = "_csqm_rt_source"
     types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
-    con.register(view, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
-    try:
-        cursor = con.execute(statement(f"{view} AS u"))
-        return [tuple(r) for r in cursor.fetchall()] if returning else []
-    finally:
-        with contextlib.suppress(Exception):
-            con.unregister(view)
+    source = pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
+    cursor = store.run_reading(statement("_csqm_source AS u"), source, params)  # type: ignore[attr-defined]
+    return [tuple(r) for r in cursor.fetchall()] if returning else []

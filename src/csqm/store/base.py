@@ -53,6 +53,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def is_key_conflict(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a primary-key or unique violation (the statement's transaction is then
+        lost); engines that do not tell say no."""
+        return False
+
     def another_connection(self) -> Store:
         """A second connection to the same database, for work in another thread next to this one
         (its own transactions; close it when done). Engines that cannot give one say so."""

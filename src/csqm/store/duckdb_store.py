@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,19 @@ def _holder_command(pid: int) -> str | None:
     return " ".join(names)
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C during a query reaches us as DuckDB's "Query interrupted" error: it is raised as the
+    KeyboardInterrupt it was, so the transaction rolls back and the command reports an interruption
+    rather than an unexpected error."""
+    try:
+        yield
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
+            raise KeyboardInterrupt from exc
+        raise
+
+
 class DuckDBStore(Store):
     """A DuckDB file. DuckDB lets one process at a time open a file; a second one gets StoreBusyError."""
 
@@ -65,6 +78,9 @@ class DuckDBStore(Store):
             spill = self.path.parent / ".duckdb-tmp"
             self.con.execute("SET temp_directory = ?", [str(spill)])
 
+    def is_key_conflict(self, exc: BaseException) -> bool:
+        return isinstance(exc, duckdb.ConstraintException)
+
     def another_connection(self) -> DuckDBStore:
         """A cursor of the same database (the file is opened once per process): its own
         transactions, safe to use from another thread. Each transaction works on a snapshot: a
@@ -75,15 +91,22 @@ class DuckDBStore(Store):
         return other
 
     def _run(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
-        """Run one statement. Ctrl-C during a query reaches us as DuckDB's "Query interrupted"
-        error: it is raised as the KeyboardInterrupt it was, so the transaction rolls back and the
-        command reports an interruption rather than an unexpected error."""
-        try:
+        """Run one statement (see :func:`_interruptible`)."""
+        with _interruptible():
             return self.con.execute(sql, list(params))
-        except (duckdb.InterruptException, RuntimeError) as exc:
-            if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
-                raise KeyboardInterrupt from exc
-            raise
+
+    def run_reading(self, sql: str, source: pa.Table, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+        """Run ``sql`` (with ``params``), which reads ``source`` under the name ``_csqm_source``.
+
+        DuckDB resolves a name it does not know as the Python variable of that name in the frame
+        that called ``execute`` (a replacement scan), so ``source`` is read in place: no view is
+        registered and dropped, which costs about 0.4 ms a statement (measured with DuckDB 2.0,
+        160 rows: 1.23 ms with register/unregister, 0.84 ms read in place), a tenth of a real-time
+        batch on the embedded store. The name is fixed here, never taken from input."""
+        # The variable below looks unused; DuckDB reads it by its name.
+        _csqm_source = source
+        with _interruptible():
+            return self.con.execute(sql, list(params))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         cursor = self._run(sql, params)
@@ -102,14 +125,7 @@ class DuckDBStore(Store):
         return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
     def load_arrow(self, name: str, data: pa.Table) -> None:
-        view = "_csqm_arrow_in"
-        self.con.register(view, data)
-        try:
-            self._run(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM {view}", ())
-        finally:
-            # In an aborted transaction this fails too; the original error is what matters.
-            with contextlib.suppress(duckdb.Error):
-                self.con.unregister(view)
+        self.run_reading(f"INSERT INTO {ddl.quote(name)} BY NAME SELECT * FROM _csqm_source", data)
 
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
