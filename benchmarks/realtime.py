@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -138,6 +139,52 @@ def _in_parallel(shares: list[Any], send: Any) -> None:
         raise SystemExit(f"a client failed: {failures[0]!r}")
 
 
+class BoardWatcher:
+    """A live board: a client of the server-sent-events stream that notes when each alert arrives
+    (by its triggering event's id), in a thread of its own."""
+
+    def __init__(self, port: int, token: str) -> None:
+        import threading
+
+        self.arrived: dict[str, float] = {}
+        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self._conn.request("GET", f"/api/v1/alerts/stream?token={token}")
+        self._response = self._conn.getresponse()
+        if self._response.status != 200:
+            raise SystemExit(f"the alert stream answered {self._response.status}")
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+            while line := self._response.readline():
+                if line.startswith(b"data: "):
+                    now = time.perf_counter()
+                    alert = json.loads(line[6:])
+                    self.arrived.setdefault(str(alert.get("event_id")), now)
+
+    def latencies(self, sent: dict[str, float], alerts: list[str], wait: float = 2.0) -> dict[str, Any]:
+        """ms from ``sent[event id]`` to the alert's arrival, for the events that raised ``alerts``
+        (waiting up to ``wait`` seconds for stragglers)."""
+        until = time.perf_counter() + wait
+        while any(a not in self.arrived for a in alerts) and time.perf_counter() < until:
+            time.sleep(0.05)
+        lat = [(self.arrived[a] - sent[a]) * 1000 for a in alerts if a in self.arrived]
+        return {
+            "board_p50_ms": round(pct(lat, 0.5), 1),
+            "board_p99_ms": round(pct(lat, 0.99), 1),
+            "board_missing": len(alerts) - len(lat),
+        }
+
+    def close(self) -> None:
+        sock = self._conn.sock
+        if sock is not None:  # ends the reader's readline (closing first would wait for it)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(10)
+        self._conn.close()
+
+
 def _figures(
     events: list[dict[str, Any]],
     wall: float,
@@ -164,25 +211,38 @@ def _figures(
 
 
 def http_run(
-    events: list[dict[str, Any]], batch: int, port: int, token: str, clients: int = 1, pid: int | None = None
+    events: list[dict[str, Any]],
+    batch: int,
+    port: int,
+    token: str,
+    clients: int = 1,
+    pid: int | None = None,
+    board: BoardWatcher | None = None,
 ) -> dict[str, Any]:
     """``clients`` senders in parallel, each with the events of its share of the conversations (in
     order) and its own kept-alive connection, each sending ``batch`` events per request and waiting
-    for the answer before the next."""
+    for the answer before the next. With ``board``: also each alert's way from the request's
+    sending to its arrival on the live board."""
     import threading
 
     latencies: list[float] = []
     requests: list[float] = []
+    sent: dict[str, float] = {}
+    raised: list[str] = []
     lock = threading.Lock()
 
     def send(share: list[dict[str, Any]]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
             for i in range(0, len(share), batch):
-                ms, alerts = _post(conn, token, share[i : i + batch])
+                chunk = share[i : i + batch]
+                began = time.perf_counter()
+                ms, alerts = _post(conn, token, chunk)
                 with lock:
                     requests.append(ms)
                     latencies.extend([ms] * len(alerts))
+                    raised.extend(alerts)
+                    sent.update((e["event_id"], began) for e in chunk)
         finally:
             conn.close()
 
@@ -197,11 +257,19 @@ def http_run(
         **_figures(events, wall, latencies, requests, pid, server_cpu),
         "events_per_s": round(len(events) / wall, 1),
         "client_cpu_s": round(time.process_time() - cpu, 2),
+        **(board.latencies(sent, raised) if board is not None else {}),
     }
 
 
 def http_paced(
-    events: list[dict[str, Any]], rate: float, port: int, token: str, clients: int, batch: int, pid: int | None = None
+    events: list[dict[str, Any]],
+    rate: float,
+    port: int,
+    token: str,
+    clients: int,
+    batch: int,
+    pid: int | None = None,
+    board: BoardWatcher | None = None,
 ) -> dict[str, Any]:
     """Open loop, as a contact centre sends: the events become due at a steady ``rate`` utterances/s
     (their order kept); ``clients`` senders, each owning a share of the conversations, send what is
@@ -214,9 +282,11 @@ def http_paced(
     due = [(i * per_event, event) for i, event in enumerate(events)]
     latencies: list[float] = []
     requests: list[float] = []
+    raised: list[str] = []
     lock = threading.Lock()
     server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter() + 0.2
+    due_at = {e["event_id"]: began + at for at, e in due}
 
     def send(share: list[tuple[float, dict[str, Any]]]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -236,6 +306,7 @@ def http_paced(
                 with lock:
                     requests.append(ms)
                     latencies.extend(done - at * 1000 for at, e in chunk if e["event_id"] in alerts)
+                    raised.extend(alerts)
         finally:
             conn.close()
 
@@ -246,6 +317,7 @@ def http_paced(
         "clients": clients,
         **_figures(events, wall, latencies, requests, pid, server_cpu),
         "events_per_request": round(len(events) / len(requests), 1),
+        **(board.latencies(due_at, raised) if board is not None else {}),
     }
 
 
@@ -325,12 +397,14 @@ def bench_http(
                 time.sleep(0.1)
         http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
         pid = server.pid
-        result = {"baseline_1_per_request": http_run(baseline, 1, port, token, pid=pid)}
-        result["batch_200"] = http_run(events[:third], 200, port, token, pid=pid)
+        board = BoardWatcher(port, token)
+        result = {"baseline_1_per_request": http_run(baseline, 1, port, token, pid=pid, board=board)}
+        result["batch_200"] = http_run(events[:third], 200, port, token, pid=pid, board=board)
         for name in list(runs)[2 : 2 + repeat]:
-            result[name] = http_run(runs[name], batch, port, token, clients, pid)
+            result[name] = http_run(runs[name], batch, port, token, clients, pid, board)
         if paced:
-            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200, pid)
+            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200, pid, board)
+        board.close()
     finally:
         server.terminate()
         server.wait(30)
@@ -342,7 +416,7 @@ def bench_http(
     measured = [result[name] for name in list(runs)[2 : 2 + repeat]]
     result["measured_median"] = {
         key: round(statistics.median(r[key] for r in measured), 3 if key == "server_cpu_ms_per_utt" else 1)
-        for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms", "server_cpu_ms_per_utt")
+        for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms", "server_cpu_ms_per_utt", "board_p99_ms")
     }
     result["measured_median"]["server_p99_ms"] = round(
         statistics.median(r["server"]["received_to_stored_p99_ms"] for r in measured), 1

@@ -74,3 +74,61 @@ def test_realtime_serve_runs_the_runtime_while_uvicorn_serves(tmp_path: Path, mo
     assert seen["port"] == 8123 and seen["serving"] and runtime.freeze_seconds == 10.0
     assert frozen == [1] and warmed == [1]  # warmed up, then what was loaded frozen, before serving
     assert runtime._thread is None and not runtime.ingress.active  # stopped when uvicorn returned
+
+
+def test_the_live_stream_sends_an_alert_as_it_is_raised(settings: Settings) -> None:
+    """A real server: a client on the server-sent-events stream (not ``once``) gets the alert that a
+    request raises while it listens, and the stream goes on after it."""
+    import http.client
+    import json
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from csqm.web.auth import create_user_with_token
+
+    app = create_app(settings)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        began = time.monotonic()
+        while not server.started:
+            assert time.monotonic() - began < 30, "the server did not start"
+            time.sleep(0.05)
+        with app.state.csqm.lock:
+            token = create_user_with_token(app.state.csqm.store, username="feed", role="admin")[1]
+        board = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        board.request("GET", f"/api/v1/alerts/stream?token={token}")
+        stream = board.getresponse()
+        assert stream.status == 200 and stream.readline().startswith(b": connected")
+        events = [
+            {"type": "conversation_started", "event_id": "s1", "conversation_id": "c1", "channel": "chat"},
+            {"type": "utterance", "event_id": "u1", "conversation_id": "c1", "seq": 1, "speaker": "customer",
+             "text": "我要去12315投诉你们"},
+        ]  # fmt: skip
+        sender = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        sender.request(
+            "POST",
+            "/api/v1/events",
+            body=json.dumps(events),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        assert json.loads(sender.getresponse().read())["accepted"] == 2
+        lines: list[bytes] = []
+        while not lines or not lines[-1].startswith(b"data: "):
+            lines.append(stream.readline())  # the socket's timeout ends a stream that never comes
+        assert b"event: alert\n" in lines
+        alert = json.loads(lines[-1][len(b"data: ") :])
+        assert (alert["kind"], alert["subject_id"], alert["event_id"]) == ("threat_words", "c1", "u1")
+        board.close()
+        sender.close()
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert not thread.is_alive()

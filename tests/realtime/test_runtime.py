@@ -3,6 +3,8 @@ runs timers, inspects queued conversations and delivers webhooks."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +42,31 @@ def test_board_numbers_alerts_once_and_resumes() -> None:
     board.publish(alerts[2:])
     assert [(n, a.subject_id) for n, a in board.since(2)] == [(3, "s2"), (4, "s3")]
     assert [n for n, _ in board.since(0)] == [2, 3, 4]  # the oldest fell off
+
+
+def test_the_board_wakes_a_waiting_reader_from_another_thread() -> None:
+    """The live board's stream waits on the board and is woken by a commit in the ingress thread
+    (it used to look every 0.2 s, which was up to 200 ms of an alert's way to the board)."""
+    from csqm.realtime.alerts import candidate
+
+    board = Board()
+    alert = candidate("k", "s1", basis="b", severity="warning", message="m", evidence="")
+
+    async def read() -> None:
+        with board.waiter() as published:
+            published.clear()
+            thread = threading.Thread(target=board.publish, args=([alert],))
+            thread.start()
+            await asyncio.wait_for(published.wait(), 10)  # woken, not timed out
+            thread.join()
+            assert [a.alert_id for _, a in board.since(0)] == [alert.alert_id]
+            published.clear()
+            board.publish([alert])  # nothing new: nobody is woken
+            await asyncio.sleep(0.05)
+            assert not published.is_set()
+        assert not board._waiters  # the reader left: forgotten
+
+    asyncio.run(read())
 
 
 def test_background_step(app_api: Api, settings: Settings, clock: Clock) -> None:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -218,14 +219,17 @@ def alert_events(
     async def events() -> AsyncIterator[str]:
         cursor = after
         yield f": connected {datetime.now().isoformat()}\n\n"
-        while True:
-            for number, alert in runtime.board.since(cursor):
-                cursor = number
-                if visible(principal, alert):
-                    data = json.dumps(alert.as_dict(), ensure_ascii=False)
-                    yield f"id: {number}\nevent: alert\ndata: {data}\n\n"
-            if once or await request.is_disconnected():
-                return
-            await asyncio.sleep(0.2)
+        with runtime.board.waiter() as published:
+            while True:
+                published.clear()  # before reading: an alert published from here on wakes the wait
+                for number, alert in runtime.board.since(cursor):
+                    cursor = number
+                    if visible(principal, alert):
+                        data = json.dumps(alert.as_dict(), ensure_ascii=False)
+                        yield f"id: {number}\nevent: alert\ndata: {data}\n\n"
+                if once or await request.is_disconnected():
+                    return
+                with contextlib.suppress(TimeoutError):  # at least once a second: gone clients end
+                    await asyncio.wait_for(published.wait(), 1.0)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

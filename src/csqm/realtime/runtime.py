@@ -16,13 +16,15 @@ inspection at a time ran between the ingress's commits and held the next batch f
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,16 +41,22 @@ log = logging.getLogger(__name__)
 
 
 class Board:
-    """The most recent alerts, numbered; readers ask for everything after the number they last saw."""
+    """The most recent alerts, numbered; readers ask for everything after the number they last saw.
+
+    A reader on an event loop (the live board's server-sent events) waits with :meth:`waiter`,
+    which :meth:`publish` wakes from whatever thread it runs in, so an alert reaches the board as
+    soon as it is committed rather than at the reader's next poll."""
 
     def __init__(self, size: int = 2000) -> None:
         self._items: deque[tuple[int, Alert]] = deque(maxlen=size)
         self._ids: set[str] = set()
         self._next = 1
         self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
     def publish(self, alerts: list[Alert]) -> None:
         with self._lock:
+            added = 0
             for alert in alerts:
                 if alert.alert_id in self._ids:
                     continue
@@ -57,6 +65,24 @@ class Board:
                 self._items.append((self._next, alert))
                 self._ids.add(alert.alert_id)
                 self._next += 1
+                added += 1
+            waiters = list(self._waiters) if added else []
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # its loop has closed: the reader is gone
+                loop.call_soon_threadsafe(event.set)
+
+    @contextlib.contextmanager
+    def waiter(self) -> Iterator[asyncio.Event]:
+        """An event set whenever alerts are published, for a reader on the running event loop;
+        clear it before reading :meth:`since`, then wait on it."""
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiters.add(entry)
+        try:
+            yield entry[1]
+        finally:
+            with self._lock:
+                self._waiters.discard(entry)
 
     def since(self, number: int) -> list[tuple[int, Alert]]:
         with self._lock:
