@@ -142,3 +142,28 @@ def test_recent_ids_forget_the_oldest_first() -> None:
     assert len(recent) == 0 and "c" not in recent
     with pytest.raises(ValueError, match="at least 1"):
         RecentIds(size=0)
+
+
+def test_a_conversation_the_batch_starts_is_not_looked_up_unless_it_exists(
+    duck: Store, settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Processor(duck, settings=settings, clock=clock).process([started("c1"), turn("c1", 1, "agent", "您好")])
+    proc = Processor(duck, settings=settings, clock=clock)  # a restart
+    loads: list[list[str]] = []
+    original = proc._load
+
+    def spy(wanted: list[str]) -> Any:
+        loads.append(list(wanted))
+        return original(wanted)
+
+    monkeypatch.setattr(proc, "_load", spy)
+    out = proc.process([started("n1"), turn("n1", 1, "customer", "在吗")])
+    assert out.accepted == 2 and loads == [[]]  # new: nothing read
+    loads.clear()
+    # c1 was started before the restart: a second start (another event id) is an error, a resend of
+    # the first (same id) a duplicate; the interactions' key sends the batch round again, carefully.
+    out = proc.process([started("c1", event_id="c1-s2"), started("c1"), turn("n1", 2, "agent", "在")])
+    assert loads == [["n1"], ["c1", "n1"]]  # the optimistic run (n1 from memory), then the careful one
+    assert (out.accepted, out.duplicate_indexes) == (1, [1])
+    assert [(e.index, "already started" in e.error) for e in out.errors] == [(0, True)]
+    assert _count(duck, "interactions") == 2 and _count(duck, "utterances") == 3

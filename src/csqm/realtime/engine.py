@@ -445,7 +445,11 @@ class Processor:
     ) -> dict[str, _Conv]:
         conv_ids = sorted({e.conversation_id for _, e in fresh if not isinstance(e, QueueEvent)})
         self._touched = conv_ids
-        convs = self._load(conv_ids)
+        # Optimistic: a conversation this batch starts is new unless this process knows it. If it
+        # was stored before all the same, its start is rejected as already started (which runs the
+        # batch again, carefully) or its row meets the interactions' primary key (likewise).
+        starting = set() if careful else {e.conversation_id for _, e in fresh if isinstance(e, ConversationStarted)}
+        convs = self._load([c for c in conv_ids if c not in starting or c in self._cache])
         turns: list[_Turn] = []
         ended: list[str] = []
         reinspect: set[str] = set()
