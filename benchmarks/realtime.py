@@ -287,6 +287,7 @@ def http_paced(
     server_cpu = cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter() + 0.2
     due_at = {e["event_id"]: began + at for at, e in due}
+    sent: dict[str, float] = {}
 
     def send(share: list[tuple[float, dict[str, Any]]]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -301,12 +302,14 @@ def http_paced(
                 while i + len(chunk) < len(share) and len(chunk) < batch and share[i + len(chunk)][0] <= now:
                     chunk.append(share[i + len(chunk)])
                 i += len(chunk)
+                sending = time.perf_counter()
                 ms, alerts = _post(conn, token, [e for _, e in chunk])
                 done = (time.perf_counter() - began) * 1000
                 with lock:
                     requests.append(ms)
                     latencies.extend(done - at * 1000 for at, e in chunk if e["event_id"] in alerts)
                     raised.extend(alerts)
+                    sent.update((e["event_id"], sending) for _, e in chunk)
         finally:
             conn.close()
 
@@ -318,6 +321,11 @@ def http_paced(
         **_figures(events, wall, latencies, requests, pid, server_cpu),
         "events_per_request": round(len(events) / len(requests), 1),
         **(board.latencies(due_at, raised) if board is not None else {}),
+        **(
+            {f"sent_to_{k}": v for k, v in board.latencies(sent, raised).items() if k != "board_missing"}
+            if board is not None
+            else {}
+        ),
     }
 
 
