@@ -106,7 +106,8 @@ class Runtime:
         webhook_url: str | None = None,
         webhook_secret: bytes | None = None,
         interval: float = 1.0,
-        inspect_chunk: int = 500,
+        inspect_chunk: int = 50,
+        inspect_pause: float = 0.002,
     ) -> None:
         self.state = state
         self.clock = clock
@@ -131,8 +132,13 @@ class Runtime:
             else None
         )
         self.interval = interval
-        #: Queued ended conversations inspected per transaction of the background step.
+        #: Queued ended conversations inspected per transaction of the background step, and the
+        #: pause between two such chunks. Why: the Python part of an inspection holds the GIL, and
+        #: 500 conversations at a time (~110 ms) held up the ingress and the HTTP event loop; in
+        #: chunks of 50 with 2–3 ms between them the 8 × 20 benchmark's alert p99 went from 66–69
+        #: to 42–46 ms (medians, two runs each way, docs/benchmarks.md), the inspection keeping up.
         self.inspect_chunk = inspect_chunk
+        self.inspect_pause = inspect_pause
         self.ingress = GroupCommitter(self._process_batch, state.lock)
         #: The background thread's processor, on its own connection (from :meth:`start`).
         self.background: Processor | None = None
@@ -182,6 +188,7 @@ class Runtime:
             done = background.inspect_pending(limit=self.inspect_chunk, lock=self.state.lock)
             if len(done) < self.inspect_chunk:
                 break  # else a full chunk: there may be more
+            self._stop.wait(self.inspect_pause)  # let the ingress and the event loop in
         since = self._seen_at - timedelta(seconds=10)
         rows = list_rows(background.store, '"created_at" > ?', [since], limit=2000)
         self._seen_at = now
