@@ -362,8 +362,10 @@ def bench_http(
     paced: list[dict[str, Any]] | None = None,
     rate: float = 2000.0,
     store: str = "duckdb",
+    prefill: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """On the embedded store (``store="duckdb"``) or a fresh PostgreSQL schema (``"postgres"``):
+    """On the embedded store (``store="duckdb"``) or a fresh PostgreSQL schema (``"postgres"``),
+    first filled with the ``prefill`` events when given (processed in process, not timed):
     baseline (1 event per request, one client), one client with 200 per request (the first third
     of ``events``), then the measured path (``clients`` × ``batch``) ``repeat`` times over the other
     two thirds cut into ``repeat`` parts (fresh conversations each time), with their median; then
@@ -384,6 +386,8 @@ def bench_http(
     with open_store(settings=settings) as db:
         ensure_tables(db)
         token = create_user_with_token(db, username="bench", role="admin")[1]
+        if prefill:
+            result_prefill = fill(db, settings, prefill)
     port = free_port()
     server = subprocess.Popen(
         [CSQM, "realtime", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -421,6 +425,8 @@ def bench_http(
             result[name]["server"] = figures
         if pg_schema is not None:
             db.drop_schema()  # type: ignore[attr-defined]
+    if prefill:
+        result["prefill"] = result_prefill
     measured = [result[name] for name in list(runs)[2 : 2 + repeat]]
     result["measured_median"] = {
         key: round(statistics.median(r[key] for r in measured), 3 if key == "server_cpu_ms_per_utt" else 1)
@@ -509,6 +515,21 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
         w.terminate()
     for w in workers:
         w.wait(30)
+
+
+def fill(store: Any, settings: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Process ``events`` into ``store`` in batches of 2,000, inspecting as it goes, so that the
+    server starts on a store that has history (what a checkpoint or a scan costs grows with it)."""
+    from csqm.realtime.engine import Processor
+
+    processor = Processor(store, settings=settings)
+    began = time.perf_counter()
+    for i in range(0, len(events), 2000):
+        processor.process(events[i : i + 2000])
+    if store.dialect == "duckdb":
+        store.execute("CHECKPOINT")  # the server starts with an empty write-ahead log
+    counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"')) for t in ("realtime_events", "utterances")}
+    return {"events": len(events), "seconds": round(time.perf_counter() - began, 1), **counts}
 
 
 def fresh_schema() -> tuple[str, Any]:
@@ -661,6 +682,12 @@ def main() -> None:
         default="duckdb",
         help="Store of the HTTP server: the embedded default, or a fresh schema on the PostgreSQL server.",
     )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="HTTP: first fill the server's store with this many other conversations (not timed).",
+    )
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=1024, help="Events a NATS worker fetches at once.")
     parser.add_argument(
@@ -672,7 +699,7 @@ def main() -> None:
     global NATS_BATCH, NATS_GROUP, NATS_PUBLISHERS
     NATS_BATCH, NATS_GROUP, NATS_PUBLISHERS = args.nats_batch, args.nats_group, args.nats_publishers
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-demo-"))
-    generate(folder, interactions=int(args.conversations * 2.6) + 50, seed=17)
+    generate(folder, interactions=int(max(args.conversations, args.prefill) * 2.6) + 50, seed=17)
     run = uuid.uuid4().hex[:6]
     base = events_for(folder, f"B{run}-", max(10, args.conversations // 25))
     main_events = events_for(folder, f"H{run}-", args.conversations)
@@ -682,8 +709,9 @@ def main() -> None:
     if not args.skip_http:
         warm = events_for(folder, f"W{run}-", 10)
         paced = events_for(folder, f"P{run}-", args.conversations) if args.rate > 0 else None
+        history = events_for(folder, f"F{run}-", args.prefill) if args.prefill else None
         result["http"] = bench_http(
-            main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate, args.http_store
+            main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate, args.http_store, history
         )
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))

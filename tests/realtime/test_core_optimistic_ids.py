@@ -152,9 +152,9 @@ def test_a_conversation_the_batch_starts_is_not_looked_up_unless_it_exists(
     loads: list[list[str]] = []
     original = proc._load
 
-    def spy(wanted: list[str]) -> Any:
+    def spy(wanted: list[str], *, exact: bool = True) -> Any:
         loads.append(list(wanted))
-        return original(wanted)
+        return original(wanted, exact=exact)
 
     monkeypatch.setattr(proc, "_load", spy)
     out = proc.process([started("n1"), turn("n1", 1, "customer", "在吗")])
@@ -167,3 +167,35 @@ def test_a_conversation_the_batch_starts_is_not_looked_up_unless_it_exists(
     assert (out.accepted, out.duplicate_indexes) == (1, [1])
     assert [(e.index, "already started" in e.error) for e in out.errors] == [(0, True)]
     assert _count(duck, "interactions") == 2 and _count(duck, "utterances") == 3
+
+
+def test_a_conversation_from_before_a_restart_is_read_from_its_recent_turns(
+    duck: Store, settings: Settings, clock: Clock, caplog: Any
+) -> None:
+    """After a restart the optimistic run reads only turns spoken since a day before the conversation
+    was offered (the utterances' zone maps find them; all of them would be a scan). A turn number it
+    misses — here a turn stamped two days early by a sender's clock — is caught all the same."""
+    skewed = -2 * 86_400
+    Processor(duck, settings=settings, clock=clock).process(
+        [
+            started("c1"),
+            turn("c1", 1, "customer", "在吗"),
+            turn("c1", 2, "agent", "在", t=skewed),
+            started("c2"),
+            turn("c2", 1, "customer", "你好"),
+            turn("c2", 2, "agent", "您好", t=skewed),
+        ]
+    )
+    proc = Processor(duck, settings=settings, clock=clock)  # a restart
+    out = proc.process([turn("c1", 3, "customer", "还在吗")])
+    assert out.accepted == 1 and not proc._cache["c1"].exact and proc._cache["c1"].seqs == {1, 3}
+    # turn 2 sent again under another id: the utterances' key, then the careful run, say so
+    again = proc.process([turn("c1", 2, "agent", "在", event_id="c1-u2-again")])
+    assert again.accepted == 0 and ["already received" in e.error for e in again.errors] == [True]
+    assert proc._cache["c1"].exact and proc._cache["c1"].seqs == {1, 2, 3}
+    # c2's end counts 2 turns where the recent ones show 1: looked up again, not deferred
+    with caplog.at_level(logging.INFO, logger="csqm.realtime.engine"):
+        end = proc.process([ended("c2", utterances=2)])
+    assert (end.accepted, end.deferred, end.errors) == (1, [], [])
+    assert "processing it again with every key checked" in caplog.text
+    assert _count(duck, "utterances") == 5
