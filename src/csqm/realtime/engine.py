@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -36,7 +35,6 @@ from csqm.inspection import Inspector, Packs, load_packs
 from csqm.inspection import storage as inspection_storage
 from csqm.inspection.batch import Batch
 from csqm.inspection.detectors import kernels
-from csqm.inspection.model import SPEAKERS
 from csqm.inspection.sentiment import sentiment_scores
 from csqm.inspection.tables import INSPECTION_FINDINGS, INSPECTION_RESULTS
 from csqm.metrics import Catalogue, load_catalogue
@@ -55,65 +53,29 @@ from csqm.realtime.events import (
 )
 from csqm.realtime.kpis import kpi_alerts
 from csqm.realtime.recent import RecentIds
+from csqm.realtime.state import (
+    CONV_COLS,
+    INTERACTIONS,
+    TS,
+    UPDATABLE,
+    Conv,
+    Stored,
+    Turn,
+    clean,
+    conv_table,
+    memory_batch,
+    turn_batch,
+)
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
 from csqm.realtime.writes import delete_rows, in_values, keyed, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.rows import records
-from csqm.store.schema import TABLES
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Alert]], None]
 Clock = Callable[[], datetime]
-
-_CONV_COLS = (
-    "interaction_id",
-    "channel",
-    "direction",
-    "queue",
-    "customer_id",
-    "agent_id",
-    "team_id",
-    "offered_at",
-    "answered_at",
-    "ended_at",
-    "talk_seconds",
-    "hold_seconds",
-    "acw_seconds",
-    "first_response_seconds",
-    "transfers",
-    "topic",
-    "product",
-    "business_line",
-    "resolved",
-    "escalated",
-    "language",
-)
-_TS = pa.timestamp("us")
-_CONV_TYPES: dict[str, pa.DataType] = {
-    **{c: pa.string() for c in _CONV_COLS},
-    **{c: _TS for c in ("offered_at", "answered_at", "ended_at")},
-    **{c: pa.float64() for c in ("talk_seconds", "hold_seconds", "acw_seconds", "first_response_seconds")},
-    "transfers": pa.int64(),
-    "resolved": pa.bool_(),
-    "escalated": pa.bool_(),
-}
-#: What events change after a conversation started (none of them indexed: updated in place).
-_UPDATABLE = (
-    "answered_at",
-    "first_response_seconds",
-    "ended_at",
-    "talk_seconds",
-    "hold_seconds",
-    "acw_seconds",
-    "transfers",
-    "resolved",
-    "escalated",
-    "abandoned",
-)
-_SPEAKER_CODES = {s: i for i, s in enumerate(SPEAKERS)}
-_INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
 
 
 class _LookUp(Exception):
@@ -146,92 +108,6 @@ class Outcome:
             "inspected": self.inspected,
             "queued_for_inspection": self.queued,
         }
-
-
-#: A stored turn as inspection reads it: (seq, speaker, offset seconds, masked text, pii kinds).
-_Stored = tuple[int, str, float, str, str | None]
-
-
-@dataclass
-class _Conv:
-    row: dict[str, Any]
-    new: bool
-    changed: bool = False
-    seqs: set[int] = field(default_factory=set)
-    #: Whether ``seqs`` holds every stored turn number (False: read from the embedded store's recent
-    #: turns only, see :meth:`Processor._load`; a turn number it missed is caught by a key).
-    exact: bool = True
-    polar: dict[int, float] | None = None  # the customer's polarity per turn, loaded when needed
-    #: Every stored turn, while known in memory (a conversation started here, until it is inspected
-    #: at its end); None: read them from the store when needed.
-    turns: dict[int, _Stored] | None = None
-
-
-@dataclass
-class _Turn:
-    index: int
-    event: Utterance
-    at: datetime
-    offset: float
-    conv: _Conv
-    text: str | None = None
-    pii: str | None = None
-    polarity: float | None = None
-
-
-def _clean(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.to_pydatetime()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _conv_table(rows: list[dict[str, Any]]) -> pa.Table:
-    data = {c: pa.array([r.get(c) for r in rows], _CONV_TYPES[c]) for c in _CONV_COLS}
-    data["abandoned"] = pa.array([r.get("abandoned") for r in rows], pa.bool_())
-    return pa.table(data)
-
-
-def _turn_batch(turns: list[_Turn]) -> Batch:
-    """The new turns as an inspection batch (for the real-time rules)."""
-    grouped: dict[str, tuple[dict[str, Any], list[_Stored]]] = {}
-    for t in turns:
-        stored = (t.event.seq, t.event.speaker, t.offset, t.text or "", t.pii)
-        grouped.setdefault(t.event.conversation_id, (t.conv.row, []))[1].append(stored)
-    return _batch([(cid, row, sorted(ts)) for cid, (row, ts) in grouped.items()])
-
-
-def _batch(convs: list[tuple[str, dict[str, Any], list[_Stored]]]) -> Batch:
-    """Conversations with their turns (sorted by seq) as an inspection batch, built straight from
-    memory: what ``Batch.from_frames`` makes of the same rows, without the pandas round trip."""
-    turns = [t for _, _, ts in convs for t in ts]
-    counts = np.array([len(ts) for _, _, ts in convs], dtype=np.int64)
-
-    def column(name: str) -> np.ndarray:
-        return np.array([row.get(name) for _, row, _ in convs], dtype=object)
-
-    hold = [row.get("hold_seconds") for _, row, _ in convs]
-    return Batch(
-        ids=np.array([cid for cid, _, _ in convs], dtype=object),
-        channel=column("channel"),
-        topic=column("topic"),
-        language=column("language"),
-        hold_seconds=np.array([np.nan if h is None else float(h) for h in hold], dtype=float),
-        starts=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        conv=np.repeat(np.arange(len(convs), dtype=np.int64), counts),
-        seq=np.array([t[0] for t in turns], dtype=np.int64),
-        speaker=np.array([_SPEAKER_CODES.get(t[1], -1) for t in turns], dtype=np.int8),
-        offset=np.array([t[2] for t in turns], dtype=float),
-        text=pa.array([t[3] for t in turns], pa.string()),
-        pii=pa.array([t[4] for t in turns], pa.string()),
-    )
 
 
 class Processor:
@@ -270,16 +146,16 @@ class Processor:
         # which turns it on and calls forget() when they change hands).
         self.cache = (not self.lock_conversations) if cache is None else cache
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, _Conv] = OrderedDict()
+        self._cache: OrderedDict[str, Conv] = OrderedDict()
         #: Inspect ended conversations inside the batch's transaction (True), or queue them for
         #: :meth:`inspect_pending` (the server's background thread), which keeps requests short.
         self.inline_inspection = True
         #: Queued conversations whose turns were all in memory, handed to :meth:`inspect_pending` (the
         #: background thread, through :meth:`on`'s shared reference) once their batch is committed,
         #: so it inspects them without reading them back; at most ``cache_size`` of them.
-        self._handed: dict[str, _Conv] = {}
+        self._handed: dict[str, Conv] = {}
         self._handed_lock = threading.Lock()
-        self._handing: tuple[dict[str, _Conv], list[str]] = ({}, [])
+        self._handing: tuple[dict[str, Conv], list[str]] = ({}, [])
         #: The embedded store has one writer, this process: an event id is known to be a duplicate
         #: when this process accepted it lately (:attr:`_recent`); any other duplicate is caught by
         #: the event log's primary key, and the batch is run again with every id looked up. Saves
@@ -312,18 +188,18 @@ class Processor:
             ("__warm_up_zh__", "zh", ["你好，我要投诉，电话 13812345678", "您好，请问有什么可以帮您？"]),
             ("__warm_up_en__", "en", ["Hello, I want to file a complaint", "Sorry, how can I help you?"]),
         ]
-        convs: list[tuple[str, dict[str, Any], list[_Stored]]] = []
+        convs: list[tuple[str, dict[str, Any], list[Stored]]] = []
         for cid, language, texts in samples:
             masked, kinds = self.masker.mask_texts(texts)
             sentiment_scores(masked)
             speakers = ("customer", "agent")
-            turns: list[_Stored] = [
+            turns: list[Stored] = [
                 (i + 1, speakers[i % 2], 5.0 * i, t or "", k)
                 for i, (t, k) in enumerate(zip(masked, kinds, strict=True))
             ]
             row: dict[str, Any] = {"channel": "chat", "topic": None, "language": language, "hold_seconds": None}
             convs.append((cid, row, turns))
-        batch = _batch(convs)
+        batch = memory_batch(convs)
         kernels.warm_up()  # what the samples do not reach (a regex hit, say)
         self.inspector.run(batch)
         if self.turn_inspector.rules:
@@ -366,7 +242,7 @@ class Processor:
 
     def _commit(
         self, unique: list[tuple[int, Event]], received: datetime, out: Outcome, *, careful: bool
-    ) -> dict[str, _Conv]:
+    ) -> dict[str, Conv]:
         """One transaction for the batch. ``careful``: look every event id up in the event log and
         upsert every queue entry; otherwise (:attr:`optimistic`) an id is a duplicate when this
         process accepted it lately, and the primary keys catch any other (the batch then fails
@@ -414,7 +290,7 @@ class Processor:
         """Drop the in-memory conversation state (another process may have changed it)."""
         self._cache.clear()
 
-    def _remember(self, convs: dict[str, _Conv]) -> None:
+    def _remember(self, convs: dict[str, Conv]) -> None:
         if not self.cache:
             return
         for cid, conv in convs.items():
@@ -424,7 +300,7 @@ class Processor:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _load(self, wanted: list[str], *, exact: bool = True) -> dict[str, _Conv]:
+    def _load(self, wanted: list[str], *, exact: bool = True) -> dict[str, Conv]:
         """The state of ``wanted`` conversations: from memory, else read from the store (their row
         and turn numbers; their turns themselves are read only if they end, for the inspection).
 
@@ -439,7 +315,7 @@ class Processor:
         conv_ids = [c for c in wanted if c not in cached]
         if not conv_ids:
             return cached
-        names = (*_CONV_COLS, "abandoned")
+        names = (*CONV_COLS, "abandoned")
         cols = ", ".join(f'i."{c}"' for c in names)
         source, params = keyed(self.store, "interactions", "interaction_id", conv_ids, alias="i")
         recent = not exact and self.store.dialect == "duckdb"
@@ -448,7 +324,7 @@ class Processor:
             offered = [r[names.index("offered_at")] for r in rows]
             recent = bool(rows) and all(o is not None for o in offered)
         if recent:
-            since = min(_clean(o) for o in offered) - timedelta(days=1)
+            since = min(clean(o) for o in offered) - timedelta(days=1)
             found, found_params = keyed(self.store, "utterances", "interaction_id", [str(r[0]) for r in rows], "u")
             turns: dict[str, list[int]] = {}
             for cid, seq in self.store.rows(
@@ -459,16 +335,16 @@ class Processor:
         else:
             seqs = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
             rows = self.store.rows(f"SELECT {cols}, {seqs} FROM {source}", params)
-        convs: dict[str, _Conv] = {}
+        convs: dict[str, Conv] = {}
         for r in rows:
-            conv = _Conv({k: _clean(v) for k, v in zip(names, r, strict=False)}, new=False, exact=not recent)
+            conv = Conv({k: clean(v) for k, v in zip(names, r, strict=False)}, new=False, exact=not recent)
             conv.seqs.update(int(s) for s in (r[-1] if r[-1] is not None else ()))
             convs[str(r[0])] = conv
         return {**cached, **convs}
 
     def _apply(
         self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome, *, careful: bool
-    ) -> dict[str, _Conv]:
+    ) -> dict[str, Conv]:
         conv_ids = sorted({e.conversation_id for _, e in fresh if not isinstance(e, QueueEvent)})
         self._touched = conv_ids
         # Optimistic: a conversation this batch starts is new unless this process knows it. If it
@@ -476,10 +352,10 @@ class Processor:
         # batch again, carefully) or its row meets the interactions' primary key (likewise).
         starting = set() if careful else {e.conversation_id for _, e in fresh if isinstance(e, ConversationStarted)}
         convs = self._load([c for c in conv_ids if c not in starting or c in self._cache], exact=careful)
-        turns: list[_Turn] = []
+        turns: list[Turn] = []
         ended: list[str] = []
         reinspect: set[str] = set()
-        accepted: list[tuple[Event, datetime, _Turn | None]] = []
+        accepted: list[tuple[Event, datetime, Turn | None]] = []
         queue_events: list[tuple[QueueEvent, datetime]] = []
 
         def reject(i: int, e: Event, message: str, *, retry: bool = False, again: bool = False) -> None:
@@ -501,10 +377,10 @@ class Processor:
                 if conv is not None:
                     reject(i, e, f"conversation {e.conversation_id!r} was already started.", again=True)
                     continue
-                row: dict[str, Any] = {c: None for c in _CONV_COLS}
-                row.update({k: v for k, v in e.model_dump().items() if k in _CONV_COLS})
+                row: dict[str, Any] = {c: None for c in CONV_COLS}
+                row.update({k: v for k, v in e.model_dump().items() if k in CONV_COLS})
                 row.update(interaction_id=e.conversation_id, offered_at=at)
-                convs[e.conversation_id] = _Conv(row, new=True, polar={}, turns={})
+                convs[e.conversation_id] = Conv(row, new=True, polar={}, turns={})
             elif conv is None:
                 reject(i, e, f"conversation {e.conversation_id!r} has not started yet.", retry=True)
                 continue
@@ -518,7 +394,7 @@ class Processor:
                 if offset is None:
                     offset = max(0.0, (at - offered).total_seconds()) if offered is not None else 0.0
                 conv.seqs.add(e.seq)
-                turn = _Turn(i, e, at, float(offset), conv)
+                turn = Turn(i, e, at, float(offset), conv)
                 turns.append(turn)
                 if conv.row["ended_at"] is not None:
                     reinspect.add(e.conversation_id)
@@ -575,7 +451,7 @@ class Processor:
             self._queue_inspections(todo, set() if careful else set(ended), received)
             out.queued = todo
             ready = {
-                cid: _Conv(dict(convs[cid].row), new=False, turns=convs[cid].turns)
+                cid: Conv(dict(convs[cid].row), new=False, turns=convs[cid].turns)
                 for cid in todo
                 if convs[cid].turns is not None
             }
@@ -595,7 +471,7 @@ class Processor:
         conflict: the batch runs again, carefully (:meth:`process`)."""
         new = [cid for cid in todo if cid in first]
         if new:
-            queued = pa.array([received] * len(new), _TS)
+            queued = pa.array([received] * len(new), TS)
             entries = pa.table({"interaction_id": pa.array(new, pa.string()), "queued_at": queued})
             self.store.load_arrow(REALTIME_PENDING.name, entries)
         again = [cid for cid in todo if cid not in first]
@@ -608,7 +484,7 @@ class Processor:
             )
 
     # -- turns ----------------------------------------------------------------------------------
-    def _mask_and_score(self, turns: list[_Turn]) -> None:
+    def _mask_and_score(self, turns: list[Turn]) -> None:
         if not turns:
             return
         masked, kinds = self.masker.mask_texts([t.event.text for t in turns])
@@ -623,14 +499,14 @@ class Processor:
             if t.conv.turns is not None:
                 t.conv.turns[t.event.seq] = (t.event.seq, t.event.speaker, t.offset, t.text or "", t.pii)
 
-    def _write_conversations(self, convs: dict[str, _Conv], turns: list[_Turn]) -> None:
+    def _write_conversations(self, convs: dict[str, Conv], turns: list[Turn]) -> None:
         new = [c.row for c in convs.values() if c.new]
         if new:  # appended
-            self.store.load_arrow("interactions", _conv_table(new))
+            self.store.load_arrow("interactions", conv_table(new))
         changed = [c.row for c in convs.values() if c.changed and not c.new]
         if changed:  # updated in one statement
-            cols = ("interaction_id", *_UPDATABLE)
-            update_rows(self.store, _INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=_UPDATABLE)
+            cols = ("interaction_id", *UPDATABLE)
+            update_rows(self.store, INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=UPDATABLE)
         if turns:
             self.store.load_arrow(
                 "utterances",
@@ -639,7 +515,7 @@ class Processor:
                         "interaction_id": pa.array([t.event.conversation_id for t in turns], pa.string()),
                         "seq": pa.array([t.event.seq for t in turns], pa.int64()),
                         "speaker": pa.array([t.event.speaker for t in turns], pa.string()),
-                        "spoken_at": pa.array([t.at for t in turns], _TS),
+                        "spoken_at": pa.array([t.at for t in turns], TS),
                         "offset_seconds": pa.array([t.offset for t in turns], pa.float64()),
                         "text": pa.array([t.text for t in turns], pa.string()),
                         "pii_kinds": pa.array([t.pii for t in turns], pa.string()),
@@ -647,7 +523,7 @@ class Processor:
                 ),
             )
 
-    def _write_events(self, accepted: list[tuple[Event, datetime, _Turn | None]], received: datetime) -> None:
+    def _write_events(self, accepted: list[tuple[Event, datetime, Turn | None]], received: datetime) -> None:
         if not accepted:
             return
         self.store.load_arrow(
@@ -660,13 +536,13 @@ class Processor:
                     "seq": pa.array([t.event.seq if t else None for _, _, t in accepted], pa.int64()),
                     "speaker": pa.array([t.event.speaker if t else None for _, _, t in accepted], pa.string()),
                     "polarity": pa.array([t.polarity if t else None for _, _, t in accepted], pa.float64()),
-                    "occurred_at": pa.array([at for _, at, _ in accepted], _TS),
-                    "received_at": pa.array([received] * len(accepted), _TS),
+                    "occurred_at": pa.array([at for _, at, _ in accepted], TS),
+                    "received_at": pa.array([received] * len(accepted), TS),
                 }
             ),
         )
 
-    def _turn_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+    def _turn_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:
         if not turns:
             return []
         alerts: list[Alert] = []
@@ -681,7 +557,7 @@ class Processor:
         alerts += self._rule_alerts(turns, received)
         return alerts
 
-    def _conv_alert(self, kind: str, t: _Turn, received: datetime, severity: str, what: str, evidence: str) -> Alert:
+    def _conv_alert(self, kind: str, t: Turn, received: datetime, severity: str, what: str, evidence: str) -> Alert:
         row = t.conv.row
         return candidate(
             kind,
@@ -697,7 +573,7 @@ class Processor:
             received_at=received,
         )
 
-    def _emotion_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+    def _emotion_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:
         """``turns`` consecutive customer turns (by seq) at or below ``below``, one of them new.
 
         Every run of consecutive customer turns that contains a new turn is checked, so the alert is
@@ -739,11 +615,11 @@ class Processor:
                     break
         return alerts
 
-    def _rule_alerts(self, turns: list[_Turn], received: datetime) -> list[Alert]:
+    def _rule_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:
         """The real-time rules of the packs, run by the inspection engine on the new turns only."""
         if not self.turn_inspector.rules or not turns:
             return []
-        result = self.turn_inspector.run(_turn_batch(turns))
+        result = self.turn_inspector.run(turn_batch(turns))
         by_key = {(t.event.conversation_id, t.event.seq): t for t in turns}
         alerts = []
         for i in range(result.n_findings):
@@ -759,7 +635,7 @@ class Processor:
         return alerts
 
     # -- inspection at the end -------------------------------------------------------------------
-    def _inspect_ended(self, convs: dict[str, _Conv]) -> None:
+    def _inspect_ended(self, convs: dict[str, Conv]) -> None:
         """Inspect ended conversations with the full packs. Those whose every turn is in memory (started
         in this process) are inspected from there: the batch is what ``Batch.from_frames`` makes of
         their stored rows, so the results are the same (tested against ``csqm inspect``), without
@@ -770,11 +646,11 @@ class Processor:
             self._inspect(rest)
         if not known:
             return
-        batch = _batch([(cid, convs[cid].row, sorted(turns.values())) for cid, turns in known.items()])
+        batch = memory_batch([(cid, convs[cid].row, sorted(turns.values())) for cid, turns in known.items()])
         result = self.inspector.run(batch)
         results, findings = inspection_storage.result_tables(result, self.packs.version, self.clock())
         offered = [convs[cid].row["offered_at"] for cid in results.column("interaction_id").to_pylist()]
-        results = results.append_column("offered_at", pa.array(offered, _TS))
+        results = results.append_column("offered_at", pa.array(offered, TS))
         ids = list(known)
         if self.store.dialect == "postgres":  # both deletes in one round trip
             self.store.execute(
@@ -829,7 +705,7 @@ class Processor:
             ids = sorted(str(cid) for cid, _ in queued)
             if ids:
                 with self._handed_lock:  # in memory if handed over, else read back
-                    convs = {cid: self._handed.pop(cid) if cid in self._handed else _Conv({}, new=False) for cid in ids}
+                    convs = {cid: self._handed.pop(cid) if cid in self._handed else Conv({}, new=False) for cid in ids}
                 self._inspect_ended(convs)
             if ids and lock is None:
                 self._unqueue(queued)
@@ -840,7 +716,7 @@ class Processor:
 
     def _unqueue(self, queued: list[tuple[Any, ...]]) -> None:
         """Remove the queue entries that still name the time read (see :meth:`inspect_pending`)."""
-        entries = {"interaction_id": [str(c) for c, _ in queued], "queued_at": [_clean(q) for _, q in queued]}
+        entries = {"interaction_id": [str(c) for c, _ in queued], "queued_at": [clean(q) for _, q in queued]}
         delete_rows(self.store, REALTIME_PENDING, entries)
 
     # -- queues -----------------------------------------------------------------------------------
@@ -860,7 +736,7 @@ class Processor:
             row[column[e.type]] = at
         data = {c: [r.get(c) for r in rows.values()] for c in cols}
         stored = upsert(self.store, REALTIME_QUEUE, data, update=cols[1:], coalesce=True, returning=True)
-        return {str(r[0]): {c: _clean(v) for c, v in zip(cols, r, strict=True)} for r in stored}
+        return {str(r[0]): {c: clean(v) for c, v in zip(cols, r, strict=True)} for r in stored}
 
     def _queue_alerts(
         self, events: list[tuple[QueueEvent, datetime]], contacts: dict[str, dict[str, Any]], received: datetime
@@ -888,8 +764,8 @@ class Processor:
             message=f"排队等待 {wait:.0f} 秒，超过 {self.config.sla.queue_wait_seconds:.0f} 秒 "
             f"(contact {r['contact_id']}, queue {r.get('queue')}).",
             evidence=f"wait_seconds={wait:.1f}",
-            queue=_clean(r.get("queue")),
-            team_id=_clean(r.get("team_id")),
+            queue=clean(r.get("queue")),
+            team_id=clean(r.get("team_id")),
             event_id=event_id,
             received_at=received,
         )
@@ -920,9 +796,9 @@ class Processor:
                     message=f"在线会话 {(now - pd.Timestamp(r['offered_at']).to_pydatetime()).total_seconds():.0f} 秒"
                     f"无坐席回复，超过 {sla.chat_first_reply_seconds:.0f} 秒 (conversation {r['interaction_id']}).",
                     evidence=f"offered_at={pd.Timestamp(r['offered_at']).isoformat()}Z",
-                    queue=_clean(r["queue"]),
-                    team_id=_clean(r["team_id"]),
-                    agent_id=_clean(r["agent_id"]),
+                    queue=clean(r["queue"]),
+                    team_id=clean(r["team_id"]),
+                    agent_id=clean(r["agent_id"]),
                 )
                 for r in records(chats)
             ]
