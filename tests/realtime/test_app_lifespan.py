@@ -132,3 +132,24 @@ def test_the_live_stream_sends_an_alert_as_it_is_raised(settings: Settings) -> N
         server.should_exit = True
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_the_server_runs_on_the_c_event_loop_and_http_parser() -> None:
+    """uvloop and httptools are dependencies because uvicorn's default ("auto") uses them when they
+    are installed: the real-time ingress did 5,200–5,700 utterances/s without them, 6,800–7,200 with
+    (docs/benchmarks.md, session 5). A clone whose install lost them would serve on the slow path."""
+    from uvicorn.config import Config
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never called
+        return None
+
+    config = Config(app=app, loop="auto", http="auto")
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
