@@ -3,7 +3,9 @@
 :class:`Processor` handles a batch of events in one transaction (all of it or nothing):
 
 1. validate every event (a bad one gets an error naming its index and field; the rest go on);
-2. drop events whose id was already accepted (idempotency: the ``realtime_events`` log);
+2. drop events whose id was already accepted (idempotency: the ``realtime_events`` log; on the
+   embedded store, ids this process accepted lately are known from memory and the tables' primary
+   keys catch the rest, the batch then running again with every id looked up: :attr:`optimistic`);
 3. store conversations in ``interactions`` and masked turns in ``utterances`` (batch tools see them);
 4. evaluate each new turn: threat words, the customer's emotion trend, and the real-time rules of the
    inspection packs (run by the batch engine on the new turns);
@@ -14,6 +16,7 @@
 The per-conversation state lives in the store (interaction row, stored turns, the customer's polarity
 per turn in ``realtime_events``), read in bulk once per batch: any worker can continue any conversation,
 and a worker killed mid-batch loses nothing (its transaction rolls back and the events come again).
+A process that is the only writer of its conversations keeps them in memory too (:mod:`.state`).
 :meth:`Processor.tick` runs the timers (chat SLA, queue wait, live queue KPIs) with an injectable clock.
 """
 
