@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from csqm.realtime.tables import ensure_tables
+from csqm.realtime.tables import REALTIME_PENDING, ensure_tables
 from csqm.settings import Settings
 from csqm.store import Store
 from tests.realtime.conftest import ended, started, turn
@@ -153,3 +154,24 @@ def test_live_queues_and_board_page(rt: Api, settings: Settings) -> None:
     }
     lead = rt.client.get("/api/v1/queues/live", headers=hdr(rt, "team_lead")).json()
     assert [(k["level"], k["key"]) for k in lead["kpis"]] == [("team", "T1")]
+
+
+def test_realtime_status_for_operators(rt: Api) -> None:
+    assert rt.client.get("/api/v1/realtime/status", headers=hdr(rt, "agent")).status_code == 403
+    assert rt.client.get("/api/v1/realtime/status").status_code == 401
+    events = [started("s1"), turn("s1", 1, "customer", "你好"), ended("s1")]
+    assert post(rt, events).json()["accepted"] == 3
+    assert post(rt, [turn("s1", 1, "customer", "你好")]).json()["duplicates"] == 1
+    status = rt.client.get("/api/v1/realtime/status", headers=hdr(rt, "quality_manager")).json()
+    ingress = status["ingress"]
+    assert (ingress["batches"], ingress["requests"], ingress["events"], ingress["recent_batches"]) == (2, 2, 4, 2)
+    assert 0 < ingress["batch_ms_p50"] <= ingress["batch_ms_p99"]
+    # this app inspects inline (its background step is not running): nothing waits
+    assert status["inspection"] == {"queued": 0, "oldest_queued_seconds": None, "in_background": False}
+    assert status["background"]["running"] is False and status["background"]["steps"] == 0
+    assert status["board"]["last"] == 0  # 你好 raises nothing
+    runtime: Any = rt.client.app.state.csqm_realtime  # type: ignore[attr-defined]
+    queued_at = runtime.clock() - timedelta(seconds=90)
+    rt.store.execute(f'INSERT INTO "{REALTIME_PENDING.name}" VALUES (?, ?)', ["s1", queued_at])
+    later = rt.client.get("/api/v1/realtime/status", headers=hdr(rt, "admin")).json()["inspection"]
+    assert later["queued"] == 1 and 90 <= later["oldest_queued_seconds"] < 150

@@ -85,6 +85,9 @@ def test_background_step(app_api: Api, settings: Settings, clock: Clock) -> None
             clock.advance(5)
             runtime.step()
             assert sorted(a.subject_id for _, a in runtime.board.since(0)) == ["c1", "c2"]
+            background = runtime.status(state.store)["background"]
+            assert background["running"] and background["steps"] == 1 and background["last_step_ms"] > 0
+            assert background["last_step_at"] == clock.now.isoformat() + "Z"
             assert state.store.scalar('SELECT count(*) FROM "inspection_results" WHERE "interaction_id" = \'c1\'') == 1
             assert state.store.scalar('SELECT count(*) FROM "realtime_pending_inspections"') == 0
             assert len(receiver.requests) == 1  # c1's alert (c2's was stored without a webhook)

@@ -9,6 +9,8 @@
 - ``GET /alerts/stream``: server-sent events for the live board (``?token=`` as EventSource cannot
   send headers).
 - ``GET /queues/live``: live queue KPIs over the last 15 minutes.
+- ``GET /realtime/status``: the pipeline's state for operators (ingress batches and their times,
+  inspection queue, background step).
 """
 
 from __future__ import annotations
@@ -185,6 +187,16 @@ def queues_live(request: Request, state: StateDep, store: StoreDep, user: UserDe
         "window_seconds": runtime.config.kpi.window_seconds,
         "kpis": [k.as_dict() for k in kpis],
     }
+
+
+@router.get("/realtime/status", summary="State of the real-time pipeline")
+def realtime_status(request: Request, state: StateDep, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """For operators (admins and quality managers): batches committed by the ingress and how long
+    the last 1,000 took (p50 / p99 ms), ended conversations waiting for inspection and the oldest
+    one's age, the background step (timers, inspection) and the live board's last number."""
+    if user.role not in SENDERS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"The real-time status is for the roles {', '.join(SENDERS)}.")
+    return _runtime(request, state).status(store)
 
 
 @router.get("/alerts/stream", summary="Live alerts (server-sent events)")

@@ -25,6 +25,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -155,9 +156,12 @@ class GroupCommitter:
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
-        #: Merged batches committed and requests served (tests and the benchmark read them).
+        #: Merged batches committed, requests served and events in them, and how long the last
+        #: 1,000 batches took under the lock, ms (the status endpoint, tests and the benchmark).
         self.batches = 0
         self.requests = 0
+        self.events = 0
+        self.recent_ms: deque[float] = deque(maxlen=1000)
 
     def submit(self, events: list[object], arrived: datetime) -> Future[Outcome]:
         """Queue a request's events; the future gets its outcome, or :class:`IngressError`."""
@@ -228,8 +232,10 @@ class GroupCommitter:
         merged = [event for request in batch for event in request.events]
         try:
             with self.lock:
+                began = time.perf_counter()
                 outcome = self.process(merged, received)
                 parts = self._split(outcome, batch)
+                took = (time.perf_counter() - began) * 1000
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0], exc)
@@ -239,6 +245,8 @@ class GroupCommitter:
             return
         self.batches += 1
         self.requests += len(batch)
+        self.events += len(merged)
+        self.recent_ms.append(took)
         for request, part in zip(batch, parts, strict=True):
             if isinstance(part, Exception):
                 request.future.set_exception(part)

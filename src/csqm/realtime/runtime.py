@@ -34,7 +34,9 @@ from csqm.realtime.config import RealtimeConfig, load_config
 from csqm.realtime.engine import Outcome, Processor
 from csqm.realtime.events import utcnow
 from csqm.realtime.ingress import GroupCommitter
+from csqm.realtime.tables import REALTIME_PENDING
 from csqm.realtime.webhook import WebhookSender
+from csqm.store import Store
 from csqm.web.deps import AppState
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,9 @@ class Runtime:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_at = clock() - timedelta(minutes=1)
+        #: Background steps run, and the last one's time and duration (ms), for :meth:`status`.
+        self.steps = 0
+        self.last_step: tuple[datetime, float] | None = None
 
     def _lock(self) -> Any:
         return self.state.lock
@@ -183,6 +188,7 @@ class Runtime:
         if background is None:
             raise RuntimeError("Runtime.step runs after start().")
         now = now or self.clock()
+        began = time.perf_counter()
         background.tick(now)
         while not self._stop.is_set():
             done = background.inspect_pending(limit=self.inspect_chunk, lock=self.state.lock)
@@ -196,6 +202,46 @@ class Runtime:
         if self.webhook is not None:
             self.webhook.deliver_due(now)
         self._freeze()
+        self.steps += 1
+        self.last_step = (now, (time.perf_counter() - began) * 1000)
+
+    def status(self, store: Store) -> dict[str, Any]:
+        """How the real-time pipeline is doing, for operators (``GET /api/v1/realtime/status``):
+        the ingress's batches and how long the recent ones took, the queue of ended conversations
+        waiting for inspection (read from ``store``), the background step, the board."""
+        ingress = self.ingress
+        took = sorted(ingress.recent_ms)
+
+        def pct(q: float) -> float | None:
+            return round(took[min(len(took) - 1, int(q * len(took)))], 1) if took else None
+
+        queued, oldest = store.rows(f'SELECT count(*), min("queued_at") FROM "{REALTIME_PENDING.name}"')[0]
+        now = self.clock()
+        step_at, step_ms = self.last_step if self.last_step is not None else (None, None)
+        return {
+            "as_of": now.isoformat() + "Z",
+            "ingress": {
+                "active": ingress.active,
+                "batches": ingress.batches,
+                "requests": ingress.requests,
+                "events": ingress.events,
+                "recent_batches": len(took),
+                "batch_ms_p50": pct(0.5),
+                "batch_ms_p99": pct(0.99),
+            },
+            "inspection": {
+                "queued": int(queued),
+                "oldest_queued_seconds": round((now - oldest).total_seconds(), 1) if oldest is not None else None,
+                "in_background": not self.processor.inline_inspection,
+            },
+            "background": {
+                "running": self._thread is not None,
+                "steps": self.steps,
+                "last_step_at": step_at.isoformat() + "Z" if step_at is not None else None,
+                "last_step_ms": round(step_ms, 1) if step_ms is not None else None,
+            },
+            "board": {"last": self.board.last},
+        }
 
     def start(self) -> None:
         """Open the background connection and run :meth:`step` every ``interval`` seconds in a
