@@ -207,6 +207,7 @@ def _figures(
         "request_p99_ms": round(pct(requests, 0.99), 1),
         "server_cpu_ms_per_utt": round((cpu_seconds(pid) - cpu) * 1000 / utterances(events), 3) if pid else None,
         "load": round(os.getloadavg()[0], 2),
+        "_latencies": latencies,  # pooled over the measured runs, then dropped (bench_http)
     }
 
 
@@ -435,6 +436,14 @@ def bench_http(
     result["measured_median"]["server_p99_ms"] = round(
         statistics.median(r["server"]["received_to_stored_p99_ms"] for r in measured), 1
     )
+    # One run's p99 rests on ~110 alerts (close to its second largest); over the runs together it
+    # rests on three times as many.
+    pooled = [ms for r in measured for ms in r["_latencies"]]
+    result["measured_pooled"] = {"alerts": len(pooled), "p50_ms": round(pct(pooled, 0.5), 1)}
+    result["measured_pooled"]["p99_ms"] = round(pct(pooled, 0.99), 1)
+    for figures in result.values():
+        if isinstance(figures, dict):
+            figures.pop("_latencies", None)
     return result
 
 
