@@ -222,7 +222,11 @@ class Processor:
             else:
                 seen.add(event.event_id)
                 unique.append((i, event))
-        out = Outcome(errors=list(errors), duplicate_indexes=list(repeats))
+
+        def outcome() -> Outcome:  # what the events rejected or repeated before the store say
+            return Outcome(errors=list(errors), duplicate_indexes=list(repeats))
+
+        out = outcome()
         if unique:
             try:
                 convs = self._commit(unique, received, out, careful=not self.optimistic)
@@ -233,7 +237,7 @@ class Processor:
                 # before it started, or longer ago than it remembers): nothing of the batch was
                 # kept; again, with every event id looked up.
                 log.info("a real-time batch met a stored key; processing it again with every key checked")
-                out = Outcome(errors=list(errors), duplicate_indexes=list(repeats))
+                out = outcome()
                 convs = self._commit(unique, received, out, careful=True)
             self._remember(convs)
             self._recent.add(self._accepted)
@@ -321,29 +325,35 @@ class Processor:
         names = (*CONV_COLS, "abandoned")
         cols = ", ".join(f'i."{c}"' for c in names)
         source, params = keyed(self.store, "interactions", "interaction_id", conv_ids, alias="i")
-        recent = not exact and self.store.dialect == "duckdb"
-        if recent:
-            rows = [(*r, None) for r in self.store.rows(f"SELECT {cols} FROM {source}", params)]
-            offered = [r[names.index("offered_at")] for r in rows]
-            recent = bool(rows) and all(o is not None for o in offered)
-        if recent:
-            since = min(clean(o) for o in offered) - timedelta(days=1)
-            found, found_params = keyed(self.store, "utterances", "interaction_id", [str(r[0]) for r in rows], "u")
-            turns: dict[str, list[int]] = {}
-            for cid, seq in self.store.rows(
-                f'SELECT u."interaction_id", u."seq" FROM {found} AND u."spoken_at" >= ?', [*found_params, since]
-            ):
-                turns.setdefault(str(cid), []).append(int(seq))
-            rows = [(*r[:-1], turns.get(str(r[0]))) for r in rows]
-        else:
-            seqs = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
-            rows = self.store.rows(f"SELECT {cols}, {seqs} FROM {source}", params)
+        seqs: dict[str, list[int]] | None = None
+        if not exact and self.store.dialect == "duckdb":
+            rows = self.store.rows(f"SELECT {cols} FROM {source}", params)
+            seqs = self._recent_seqs(rows, names.index("offered_at"))
+        if seqs is None:
+            numbers = '(SELECT array_agg(u."seq") FROM "utterances" u WHERE u."interaction_id" = i."interaction_id")'
+            found = self.store.rows(f"SELECT {cols}, {numbers} FROM {source}", params)
+            rows = [r[:-1] for r in found]
+            exact, seqs = True, {str(r[0]): list(r[-1]) for r in found if r[-1] is not None}
         convs: dict[str, Conv] = {}
         for r in rows:
-            conv = Conv({k: clean(v) for k, v in zip(names, r, strict=False)}, new=False, exact=not recent)
-            conv.seqs.update(int(s) for s in (r[-1] if r[-1] is not None else ()))
+            conv = Conv({k: clean(v) for k, v in zip(names, r, strict=True)}, new=False, exact=exact)
+            conv.seqs.update(int(s) for s in seqs.get(str(r[0]), ()))
             convs[str(r[0])] = conv
         return {**cached, **convs}
+
+    def _recent_seqs(self, rows: list[tuple[Any, ...]], offered_at: int) -> dict[str, list[int]] | None:
+        """The turn numbers of the conversations of ``rows`` spoken since a day before the earliest
+        of them was offered (see :meth:`_load`); None when one has no offer time to go by."""
+        offered = [r[offered_at] for r in rows]
+        if not rows or any(o is None for o in offered):
+            return None
+        since = min(clean(o) for o in offered) - timedelta(days=1)
+        source, params = keyed(self.store, "utterances", "interaction_id", [str(r[0]) for r in rows], "u")
+        seqs: dict[str, list[int]] = {}
+        sql = f'SELECT u."interaction_id", u."seq" FROM {source} AND u."spoken_at" >= ?'
+        for cid, seq in self.store.rows(sql, [*params, since]):
+            seqs.setdefault(str(cid), []).append(int(seq))
+        return seqs
 
     def _apply(
         self, fresh: list[tuple[int, Event]], received: datetime, out: Outcome, *, careful: bool
