@@ -12,10 +12,13 @@ Generated demo conversations become live events (queue, start, one event per tur
   that carried the triggering event to receiving the response, which returns only once the alert is
   stored and on the live board; ``server`` gives the latency inside the server (events handed to
   the processor → alert stored, from the alert log after the run) and how many ended conversations
-  were inspected before the server stopped. Last, the *open-loop* run: other conversations' events
-  become due at ``--rate`` utterances/s (default 2,000) and the ``--clients`` senders send what is
-  due as soon as their previous request is answered (a contact centre does not wait for answers
-  to have more to say); latency runs from the triggering event's due time to the response.
+  were inspected before the server stopped; ``ingress_busy_share`` is the share of the run's wall
+  time the server's ingress spent on batches (from its status endpoint: near 1, it is saturated
+  and requests queue for it), with its batches' mean size and time. Last, the *open-loop* run:
+  other conversations' events become due at ``--rate`` utterances/s (default 2,000) and the
+  ``--clients`` senders send what is due as soon as their previous request is answered (a contact
+  centre does not wait for answers to have more to say); latency runs from the triggering event's
+  due time to the response.
 - **NATS** (``csqm realtime worker`` processes on PostgreSQL, ``--nats-batch`` events per fetch):
   *live*: 1 worker (baseline), then 2, are started and own their partitions, then the events are
   published; throughput is utterance events ÷ time from the first publish until all are stored
@@ -95,6 +98,29 @@ def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, An
     if response.status != 200 or answer["errors"]:
         raise SystemExit(f"events rejected: {response.status} {str(answer)[:300]}")
     return (done - sent) * 1000, [str(a["event_id"]) for a in answer["alerts"]]
+
+
+def ingress_status(port: int, token: str) -> dict[str, Any]:
+    """The server's ingress counters (``GET /api/v1/realtime/status``)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/api/v1/realtime/status", headers={"Authorization": f"Bearer {token}"})
+        return dict(json.loads(conn.getresponse().read())["ingress"])
+    finally:
+        conn.close()
+
+
+def ingress_share(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Between two readings of the ingress: its merged batches, their mean size and time, and the
+    share of the run's wall time it was busy (near 1: saturated, requests queue for it)."""
+    batches = after["batches"] - before["batches"]
+    busy = after["busy_seconds"] - before["busy_seconds"]
+    return {
+        "ingress_batches": batches,
+        "ingress_events_per_batch": round((after["events"] - before["events"]) / max(batches, 1), 1),
+        "ingress_batch_ms_mean": round(busy * 1000 / max(batches, 1), 1),
+        "ingress_busy_share": round(busy / seconds, 2),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -411,12 +437,19 @@ def bench_http(
         http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
         pid = server.pid
         board = BoardWatcher(port, token)
-        result = {"baseline_1_per_request": http_run(baseline, 1, port, token, pid=pid, board=board)}
-        result["batch_200"] = http_run(events[:third], 200, port, token, pid=pid, board=board)
+
+        def metered(name: str, run: Any, *args: Any) -> None:
+            before = ingress_status(port, token)
+            result[name] = run(*args)
+            result[name] |= ingress_share(before, ingress_status(port, token), result[name]["seconds"])
+
+        result: dict[str, Any] = {}
+        metered("baseline_1_per_request", http_run, baseline, 1, port, token, 1, pid, board)
+        metered("batch_200", http_run, events[:third], 200, port, token, 1, pid, board)
         for name in list(runs)[2 : 2 + repeat]:
-            result[name] = http_run(runs[name], batch, port, token, clients, pid, board)
+            metered(name, http_run, runs[name], batch, port, token, clients, pid, board)
         if paced:
-            result[f"paced_{rate:g}_utt_per_s"] = http_paced(paced, rate, port, token, clients, 200, pid, board)
+            metered(f"paced_{rate:g}_utt_per_s", http_paced, paced, rate, port, token, clients, 200, pid, board)
         board.close()
     finally:
         server.terminate()
@@ -433,6 +466,7 @@ def bench_http(
         key: round(statistics.median(r[key] for r in measured), 3 if key == "server_cpu_ms_per_utt" else 1)
         for key in ("utt_per_s", "p50_ms", "p99_ms", "request_p99_ms", "server_cpu_ms_per_utt", "board_p99_ms")
     }
+    result["measured_median"]["ingress_busy_share"] = statistics.median(r["ingress_busy_share"] for r in measured)
     result["measured_median"]["server_p99_ms"] = round(
         statistics.median(r["server"]["received_to_stored_p99_ms"] for r in measured), 1
     )

@@ -156,6 +156,10 @@ def test_live_queues_and_board_page(rt: Api, settings: Settings) -> None:
     assert [(k["level"], k["key"]) for k in lead["kpis"]] == [("team", "T1")]
 
 
+def runtime_of(rt: Api) -> Any:
+    return rt.client.app.state.csqm_realtime  # type: ignore[attr-defined]
+
+
 def test_realtime_status_for_operators(rt: Api) -> None:
     assert rt.client.get("/api/v1/realtime/status", headers=hdr(rt, "agent")).status_code == 403
     assert rt.client.get("/api/v1/realtime/status").status_code == 401
@@ -166,11 +170,13 @@ def test_realtime_status_for_operators(rt: Api) -> None:
     ingress = status["ingress"]
     assert (ingress["batches"], ingress["requests"], ingress["events"], ingress["recent_batches"]) == (2, 2, 4, 2)
     assert 0 < ingress["batch_ms_p50"] <= ingress["batch_ms_p99"]
+    # the two batches' times, summed (s, rounded to the ms)
+    assert abs(ingress["busy_seconds"] - sum(runtime_of(rt).ingress.recent_ms) / 1000) <= 0.001
     # this app inspects inline (its background step is not running): nothing waits
     assert status["inspection"] == {"queued": 0, "oldest_queued_seconds": None, "in_background": False}
     assert status["background"]["running"] is False and status["background"]["steps"] == 0
     assert status["board"]["last"] == 0  # 你好 raises nothing
-    runtime: Any = rt.client.app.state.csqm_realtime  # type: ignore[attr-defined]
+    runtime = runtime_of(rt)
     queued_at = runtime.clock() - timedelta(seconds=90)
     rt.store.execute(f'INSERT INTO "{REALTIME_PENDING.name}" VALUES (?, ?)', ["s1", queued_at])
     later = rt.client.get("/api/v1/realtime/status", headers=hdr(rt, "admin")).json()["inspection"]

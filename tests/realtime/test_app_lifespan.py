@@ -60,7 +60,8 @@ def test_realtime_serve_runs_the_runtime_while_uvicorn_serves(tmp_path: Path, mo
     def serve(app: Any, host: str, port: int, log_level: str) -> None:
         runtime = app.state.csqm_realtime
         thread = runtime._thread
-        seen.update(runtime=runtime, port=port, serving=thread is not None and thread.is_alive())
+        threads = runtime.state.store.scalar("SELECT current_setting('threads')")
+        seen.update(runtime=runtime, port=port, serving=thread is not None and thread.is_alive(), threads=threads)
 
     frozen: list[int] = []
     warmed: list[int] = []
@@ -74,6 +75,12 @@ def test_realtime_serve_runs_the_runtime_while_uvicorn_serves(tmp_path: Path, mo
     assert seen["port"] == 8123 and seen["serving"] and runtime.freeze_seconds == 10.0
     assert frozen == [1] and warmed == [1]  # warmed up, then what was loaded frozen, before serving
     assert runtime._thread is None and not runtime.ingress.active  # stopped when uvicorn returned
+    assert seen["threads"] == 1  # the embedded store's default in this server (--store-threads)
+    again = CliRunner().invoke(cli, ["realtime", "serve", "--port", "8123", "--store-threads", "2"], env=env)
+    assert again.exit_code == 0, again.output
+    assert seen["threads"] == 2
+    wrong = CliRunner().invoke(cli, ["realtime", "serve", "--store-threads", "0"], env=env)
+    assert wrong.exit_code == 2 and "--store-threads" in wrong.output
 
 
 def test_the_live_stream_sends_an_alert_as_it_is_raised(settings: Settings) -> None:

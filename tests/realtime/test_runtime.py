@@ -159,3 +159,28 @@ def test_step_needs_start(app_api: Api, clock: Clock) -> None:
     runtime = Runtime(state, clock=clock, interval=3600)
     with pytest.raises(RuntimeError, match="after start"):
         runtime.step()
+
+
+def test_store_threads(both_api: Api, clock: Clock) -> None:
+    """``store_threads`` sets the embedded store's threads for every connection of the process (the
+    background's too); PostgreSQL ignores it; a count below 1 is refused."""
+    state: Any = both_api.client.app.state.csqm  # type: ignore[attr-defined]
+    store = state.store
+    runtime = Runtime(state, clock=clock, interval=3600, store_threads=1)
+    if store.dialect != "duckdb":
+        assert store.scalar("SELECT 1") == 1  # nothing asked of the server
+        return
+    assert store.scalar("SELECT current_setting('threads')") == 1
+    runtime.start()
+    try:
+        background = runtime.background
+        assert background is not None
+        assert background.store.scalar("SELECT current_setting('threads')") == 1
+    finally:
+        runtime.stop()
+    store.set_threads(2)
+    assert store.scalar("SELECT current_setting('threads')") == 2
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="at least 1"):
+            store.set_threads(bad)
+    assert store.scalar("SELECT current_setting('threads')") == 2

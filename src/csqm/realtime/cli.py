@@ -49,9 +49,23 @@ def check(config_path: Path | None) -> None:
     help="HMAC key of the signature (default: the store secret).",
 )
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 60), help="Timer period, s.")
+@click.option(
+    "--store-threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads of the embedded store in this server: 1 runs the ingress's many small statements "
+    "cheapest; raise it if this server also answers heavy console queries. Ignored on PostgreSQL.",
+)
 @pass_app
 def serve(
-    app_ctx: AppContext, host: str, port: int, webhook_url: str | None, webhook_secret: str | None, interval: float
+    app_ctx: AppContext,
+    host: str,
+    port: int,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+    interval: float,
+    store_threads: int,
 ) -> None:
     """Serve the API with the real-time ingress (POST /api/v1/events, WS /api/v1/events/ws), the live
     board (/realtime in the console), the SLA and queue timers and the webhook sender, until Ctrl-C."""
@@ -69,6 +83,7 @@ def serve(
         webhook_url=webhook_url or "",
         webhook_secret=webhook_secret.encode() if webhook_secret else None,
         interval=interval,
+        store_threads=store_threads,
     )
     app.state.csqm_realtime = runtime
     runtime.freeze_seconds = 10.0

@@ -156,11 +156,15 @@ class GroupCommitter:
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
-        #: Merged batches committed, requests served and events in them, and how long the last
-        #: 1,000 batches took under the lock, ms (the status endpoint, tests and the benchmark).
+        #: Merged batches committed, requests served and events in them, how long the last 1,000
+        #: batches took under the lock, ms, and all batches together, s: the share of wall time the
+        #: ingress is busy is the growth of ``busy_seconds`` between two readings over the time
+        #: between them; near 1 it is saturated and requests queue (the status endpoint, tests and
+        #: the benchmark).
         self.batches = 0
         self.requests = 0
         self.events = 0
+        self.busy_seconds = 0.0
         self.recent_ms: deque[float] = deque(maxlen=1000)
 
     def submit(self, events: list[object], arrived: datetime) -> Future[Outcome]:
@@ -247,6 +251,7 @@ class GroupCommitter:
         self.requests += len(batch)
         self.events += len(merged)
         self.recent_ms.append(took)
+        self.busy_seconds += took / 1000
         for request, part in zip(batch, parts, strict=True):
             if isinstance(part, Exception):
                 request.future.set_exception(part)

@@ -110,8 +110,16 @@ class Runtime:
         interval: float = 1.0,
         inspect_chunk: int = 50,
         inspect_pause: float = 0.002,
+        store_threads: int | None = None,
     ) -> None:
         self.state = state
+        if store_threads is not None:
+            # Why (``csqm realtime serve`` gives 1): the ingress runs many small statements, which
+            # one DuckDB thread runs cheaper than two (no hand-over between threads, the second core
+            # left to the HTTP loop and the background): 0.40 against 0.52–0.58 ms for a 20-row
+            # insert in a transaction; paced 2,000 utt/s, 18.7–18.8 against 20.8–23.1 ms a batch
+            # (docs/benchmarks.md, session 6). A store that is not embedded ignores it.
+            state.store.set_threads(store_threads)
         self.clock = clock
         self.config = config or load_config()
         url = webhook_url if webhook_url is not None else os.environ.get("CSQM_ALERT_WEBHOOK_URL")
@@ -225,6 +233,7 @@ class Runtime:
                 "batches": ingress.batches,
                 "requests": ingress.requests,
                 "events": ingress.events,
+                "busy_seconds": round(ingress.busy_seconds, 3),
                 "recent_batches": len(took),
                 "batch_ms_p50": pct(0.5),
                 "batch_ms_p99": pct(0.99),

@@ -58,6 +58,11 @@ class Store(ABC):
         lost); engines that do not tell say no."""
         return False
 
+    def set_threads(self, threads: int) -> None:
+        """How many threads the engine may use for one statement, in this process; only the embedded
+        store has such a setting (a server's is its own), the others ignore it."""
+        return None
+
     def another_connection(self) -> Store:
         """A second connection to the same database, for work in another thread next to this one
         (its own transactions; close it when done). Engines that cannot give one say so."""

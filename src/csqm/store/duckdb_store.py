@@ -73,13 +73,19 @@ class DuckDBStore(Store):
         # DuckDB draws a progress bar on stdout for long queries, which corrupts CSV/JSON output.
         self.con.execute("SET enable_progress_bar = false")
         if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+            self.set_threads(int(threads))
         if self.path is not None:
             spill = self.path.parent / ".duckdb-tmp"
             self.con.execute("SET temp_directory = ?", [str(spill)])
 
     def is_key_conflict(self, exc: BaseException) -> bool:
         return isinstance(exc, duckdb.ConstraintException)
+
+    def set_threads(self, threads: int) -> None:
+        """DuckDB's ``threads`` for the whole database in this process (every connection to it)."""
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1, not {threads!r}")
+        self.con.execute(f"SET threads = {threads}")
 
     def another_connection(self) -> DuckDBStore:
         """A cursor of the same database (the file is opened once per process): its own
