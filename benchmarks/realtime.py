@@ -437,13 +437,13 @@ def bench_http(
         http_run(warmup, 20, port, token)  # first requests load the packs' matchers and fill caches
         pid = server.pid
         board = BoardWatcher(port, token)
+        result: dict[str, Any] = {}
 
         def metered(name: str, run: Any, *args: Any) -> None:
             before = ingress_status(port, token)
             result[name] = run(*args)
             result[name] |= ingress_share(before, ingress_status(port, token), result[name]["seconds"])
 
-        result: dict[str, Any] = {}
         metered("baseline_1_per_request", http_run, baseline, 1, port, token, 1, pid, board)
         metered("batch_200", http_run, events[:third], 200, port, token, 1, pid, board)
         for name in list(runs)[2 : 2 + repeat]:

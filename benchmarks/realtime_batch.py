@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,23 +50,22 @@ def statement_clock(spent: Counter[str], counts: Counter[str]) -> Iterator[None]
 
     plain, reading, begin, commit = DuckDBStore._run, DuckDBStore.run_reading, DuckDBStore.begin, DuckDBStore.commit
 
-    def timed(method: Callable[..., Any]) -> Callable[..., Any]:
-        def call(self: Any, sql: str, *args: Any) -> Any:
+    def timed(method: Callable[..., Any], words: str | None = None) -> Callable[..., Any]:
+        """``method`` timed under ``words``, or the first three words of its SQL."""
+
+        def call(self: Any, *args: Any) -> Any:
             began = time.perf_counter()
             try:
-                return method(self, sql, *args)
+                return method(self, *args)
             finally:
-                words = " ".join(sql.split()[:3]).replace('"', "")
-                spent[words] += time.perf_counter() - began
-                counts[words] += 1
+                name = words or " ".join(args[0].split()[:3]).replace('"', "")
+                spent[name] += time.perf_counter() - began
+                counts[name] += 1
 
         return call
 
-    def named(method: Callable[[Any], None], words: str) -> Callable[[Any], None]:
-        return lambda self: timed(lambda store, _sql: method(store))(self, words)
-
     DuckDBStore._run, DuckDBStore.run_reading = timed(plain), timed(reading)  # type: ignore[method-assign]
-    DuckDBStore.begin, DuckDBStore.commit = named(begin, "BEGIN"), named(commit, "COMMIT")  # type: ignore[method-assign]
+    DuckDBStore.begin, DuckDBStore.commit = timed(begin, "BEGIN"), timed(commit, "COMMIT")  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -94,18 +93,13 @@ def one_run(
         processor.process(events_for(folder, f"W{threads}-{time.time_ns()}-", 50))
         gc.collect()
         gc.freeze()  # as the server does after its warm-up
-        with statement_clock(spent, counts) if statements else _nothing():
+        with statement_clock(spent, counts) if statements else nullcontext():
             for i in range(0, len(stream), batch):
                 began = time.perf_counter()
                 processor.process(stream[i : i + batch])
                 took.append((time.perf_counter() - began) * 1000)
         gc.unfreeze()
     return took, spent, counts
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def main() -> None:
