@@ -11,10 +11,12 @@ fresh store for every setting, in turn (so that the machine's noise falls on all
 It prints, per setting, the median and p90 of the batch times over all rounds, the ratio of the
 medians to the baseline's, and (``--statements``) the time per batch of each kind of statement, to
 see where a batch goes. Ended conversations are inspected in the batch (the processor's default
-when no background runs), as in the NATS workers; the HTTP server inspects them in its background.
+when no background runs), as in the NATS workers; the HTTP server inspects them in its background
+(``--queue-inspections``: queued for it, as the server does, and not inspected).
 
     .venv/bin/python -P benchmarks/realtime_batch.py                      # ~1 minute
     .venv/bin/python -P benchmarks/realtime_batch.py --rounds 5 --statements
+    .venv/bin/python -P benchmarks/realtime_batch.py --batch 60 --queue-inspections     # as in the server
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def statement_clock(spent: Counter[str], counts: Counter[str]) -> Iterator[None]
 
 
 def one_run(
-    folder: Path, threads: int | None, stream: list[dict[str, Any]], batch: int, statements: bool
+    folder: Path, threads: int | None, stream: list[dict[str, Any]], batch: int, statements: bool, queued: bool
 ) -> tuple[list[float], Counter[str], Counter[str]]:
     """A fresh store, warmed up on other conversations, then ``stream`` in batches: their times (ms)."""
     from csqm.realtime.engine import Processor
@@ -90,6 +92,7 @@ def one_run(
         if threads is not None:
             store.set_threads(threads)
         processor = Processor(store, settings=settings)
+        processor.inline_inspection = not queued
         processor.process(events_for(folder, f"W{threads}-{time.time_ns()}-", 50))
         gc.collect()
         gc.freeze()  # as the server does after its warm-up
@@ -108,6 +111,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=160, help="Events per batch.")
     parser.add_argument("--rounds", type=int, default=3, help="Runs of each setting, alternating.")
     parser.add_argument("--statements", action="store_true", help="Also time each kind of statement.")
+    parser.add_argument(
+        "--queue-inspections",
+        action="store_true",
+        help="Queue ended conversations for the background (as the HTTP server does) instead of inspecting them.",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="csqm-rt-batch-demo-"))
     generate(folder, interactions=int(args.conversations * 2.6) + 200, seed=17)
@@ -118,14 +126,14 @@ def main() -> None:
     for r in range(args.rounds):
         for name, threads in SETTINGS.items():
             stream = events_for(folder, f"R{r}{name}-", args.conversations)
-            took, s, c = one_run(folder, threads, stream, args.batch, args.statements)
+            took, s, c = one_run(folder, threads, stream, args.batch, args.statements, args.queue_inspections)
             times[name] += took
             medians[name].append(round(statistics.median(took), 1))
             spent[name].update(s)
             counts[name].update(c)
     batches = {name: len(t) for name, t in times.items()}
     base = statistics.median(times["default"])
-    result: dict[str, Any] = {"batch_events": args.batch, "rounds": args.rounds}
+    result: dict[str, Any] = {"batch_events": args.batch, "rounds": args.rounds, "queued": args.queue_inspections}
     for name, took in times.items():
         ordered = sorted(took)
         result[name] = {
