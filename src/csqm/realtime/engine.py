@@ -256,7 +256,9 @@ class Processor:
         with a key conflict and :meth:`process` runs it again, carefully)."""
         self._touched = []
         try:
-            with self.store.transaction():
+            # Pipelined on PostgreSQL: the statements go out without waiting for each answer, only
+            # for the rows read and at the commit (why: csqm.store.postgres_store).
+            with self.store.pipelined(), self.store.transaction():
                 self._lock([e.subject for _, e in unique])
                 ids = [e.event_id for _, e in unique]
                 known = self._known_ids(ids) if careful else {i for i in ids if i in self._recent}
@@ -275,7 +277,7 @@ class Processor:
         """PostgreSQL: serialise work on the same conversations across workers (sorted: no deadlock)."""
         if not self.lock_conversations or not subjects:
             return
-        self.store.rows(
+        self.store.execute(  # no answer awaited in a pipeline: the next read waits for the locks
             "SELECT count(pg_advisory_xact_lock(k)) FROM "
             "(SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest(?::text[]) AS x ORDER BY 1) AS s",
             [sorted(set(subjects))],
@@ -709,7 +711,7 @@ class Processor:
         that no ingress commit falls between reading them and removing them (the embedded store
         would otherwise remove an entry queued again after this transaction began). Without it, one
         transaction (PostgreSQL re-reads an entry changed meanwhile before removing it)."""
-        with self.store.transaction():
+        with self.store.pipelined(), self.store.transaction():  # the results' writes go out unanswered
             self._lock(["__csqm_inspections__"])
             queued = self.store.rows(
                 f'SELECT "interaction_id", "queued_at" FROM "{REALTIME_PENDING.name}" '
@@ -723,7 +725,7 @@ class Processor:
             if ids and lock is None:
                 self._unqueue(queued)
         if ids and lock is not None:
-            with lock, self.store.transaction():
+            with lock, self.store.pipelined(), self.store.transaction():  # one wait, not three, under the lock
                 self._unqueue(queued)
         return ids
 

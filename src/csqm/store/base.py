@@ -63,6 +63,14 @@ class Store(ABC):
         store has such a setting (a server's is its own), the others ignore it."""
         return None
 
+    @contextlib.contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Within this block, statements whose answer is not needed yet are sent without waiting for
+        it (a server's pipeline mode); an error of one of them is raised at the next statement
+        whose rows are read, or at :meth:`commit`. Engines without a server run each statement
+        at once, as outside the block. Why: see :class:`~csqm.store.postgres_store.PostgresStore`."""
+        yield
+
     def another_connection(self) -> Store:
         """A second connection to the same database, for work in another thread next to this one
         (its own transactions; close it when done). Engines that cannot give one say so."""
