@@ -166,10 +166,16 @@ def test_store_threads(both_api: Api, clock: Clock) -> None:
     background's too); PostgreSQL ignores it; a count below 1 is refused."""
     state: Any = both_api.client.app.state.csqm  # type: ignore[attr-defined]
     store = state.store
-    runtime = Runtime(state, clock=clock, interval=3600, store_threads=1)
-    if store.dialect != "duckdb":
-        assert store.scalar("SELECT 1") == 1  # nothing asked of the server
+    if store.dialect != "duckdb":  # nothing asked of the server: its parallelism stays as it was
+        show = "SELECT current_setting('max_parallel_workers_per_gather')"
+        before = store.scalar(show)
+        runtime = Runtime(state, clock=clock, interval=3600, store_threads=1)
+        assert store.scalar(show) == before
+        with state.lock:
+            out = runtime.processor.process([started("threads-1")])
+        assert out.accepted == 1 and out.errors == []
         return
+    runtime = Runtime(state, clock=clock, interval=3600, store_threads=1)
     assert store.scalar("SELECT current_setting('threads')") == 1
     runtime.start()
     try:
