@@ -225,7 +225,6 @@ def main() -> None:
             counts[name].update(c)
     batches = {name: len(t) for name, t in times.items()}
     base = statistics.median(times[baseline])
-    setting_of = compared
     result: dict[str, Any] = {
         "store": args.store,
         "batch_events": args.batch,
@@ -249,7 +248,7 @@ def main() -> None:
             syncs = counts[name].pop("(pipeline syncs)", 0)
             result[name]["statements_per_batch"] = round(sum(counts[name].values()) / batches[name], 1)
             if args.store == "postgres":  # one by one, each statement waits for its answer
-                waits = syncs if setting_of[name] else sum(counts[name].values())
+                waits = syncs if compared[name] else sum(counts[name].values())
                 result[name]["waits_for_the_server_per_batch"] = round(waits / batches[name], 1)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -4,8 +4,8 @@ URL: ``postgresql://user@host:port/db``; an optional ``?schema=name`` puts CSQM'
 schema (created if missing), which is how the tests isolate themselves.
 
 Pipeline mode (:meth:`PostgresStore.pipelined`): the real-time ingress sends a batch's ~11 statements
-without waiting for each answer, and waits only where it reads rows and at the commit (4.8 waits a
-batch instead of 11.1). Waiting costs more than the round trip: psycopg lets go of Python's
+without waiting for each answer, and waits only where it reads rows and at the commit (4.9 waits a
+batch instead of 11.4). Waiting costs more than the round trip: psycopg lets go of Python's
 interpreter lock while it waits, and a thread that wants it back waits for the thread holding it
 to yield, up to the switch interval (5 ms); in the server the HTTP loop and the background thread
 hold it meanwhile. COPY cannot run in a pipeline, so appends there are one ``INSERT … SELECT FROM
@@ -13,7 +13,7 @@ unnest`` of the columns bound as binary arrays (text arrays cost psycopg 4.5× m
 Measured on the 2-core machine (``benchmarks/pg_pipeline.py``, docs/benchmarks.md, session 8): a
 transaction of ten 20-row appends takes 14.8 ms one by one and 5.5 ms pipelined, and beside a
 thread that runs Python without pause, 295 against 43 ms; a real-time batch of 60 events in
-process (``benchmarks/realtime_batch.py --store postgres``) 0.80–0.85 of its time one by one.
+process (``benchmarks/realtime_batch.py --store postgres``) 0.80–0.87 of its time one by one.
 """
 
 from __future__ import annotations
@@ -143,28 +143,26 @@ class PostgresStore(Store):
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
-        if self._pipeline is not None:
-            try:
-                self._pipeline.sync()  # the answers of what was sent: an error of any is raised here
-            except psycopg.Error:
-                self._abort()
-                raise
+        self._settle(raise_errors=True)
 
     def rollback(self) -> None:
         self.conn.execute("ROLLBACK")
-        if self._pipeline is not None:
-            try:
-                self._pipeline.sync()
-            except psycopg.Error:  # rolling back because of an exception already: that one is raised
-                self._abort()
+        self._settle(raise_errors=False)  # rolling back because of an exception already: that one is raised
 
-    def _abort(self) -> None:
-        """In a pipeline, after an error: a statement sent before failed, and the server skipped
-        the rest (the COMMIT or ROLLBACK included) and holds the transaction aborted, not ended.
-        (Had the COMMIT itself failed, it ended it, and this only draws a warning.)"""
-        assert self._pipeline is not None
-        self.conn.execute("ROLLBACK")
-        self._pipeline.sync()
+    def _settle(self, *, raise_errors: bool) -> None:
+        """In a pipeline, wait for the answers of what was sent, the COMMIT or ROLLBACK last. If a
+        statement before it failed, the server skipped the rest (that COMMIT or ROLLBACK included)
+        and holds the transaction aborted, not ended: roll it back. (Had the COMMIT itself failed,
+        it ended it, and the ROLLBACK only draws a warning.)"""
+        if self._pipeline is None:
+            return
+        try:
+            self._pipeline.sync()
+        except psycopg.Error:
+            self.conn.execute("ROLLBACK")
+            self._pipeline.sync()
+            if raise_errors:
+                raise
 
     @contextlib.contextmanager
     def pipelined(self) -> Iterator[None]:
