@@ -3,6 +3,7 @@ statements sent without waiting, errors raised at the next read or the commit, n
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -106,6 +107,26 @@ def test_a_python_error_beside_a_failed_statement_in_flight_is_the_one_raised(pg
     with pytest.raises(RuntimeError, match="boom"), pg.pipelined(), pg.transaction():
         pg.load_arrow("pipe_t", _table(ROWS[:1]))
         raise RuntimeError("boom")
+    assert _stored(pg) == [ROWS[0]]
+    with pg.pipelined(), pg.transaction():
+        pg.load_arrow("pipe_t", _table(ROWS[1:]))
+    assert _stored(pg) == ROWS
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_a_failure_already_answered_when_the_transaction_ends_is_handled_alike(pg: Store, ending: str) -> None:
+    """psycopg raises a pipelined statement's error at whichever call reads its answer: the sync,
+    or the COMMIT / ROLLBACK itself when the answer arrived before it was sent (the pause makes sure
+    of that here; CI met it by chance once). Either way: that error, or the Python one, is raised,
+    and the transaction is rolled back, not left open."""
+    pg.execute(DDL)
+    pg.load_arrow("pipe_t", _table(ROWS[:1]))
+    expected: type[BaseException] = psycopg.errors.UniqueViolation if ending == "commit" else RuntimeError
+    with pytest.raises(expected), pg.pipelined(), pg.transaction():
+        pg.load_arrow("pipe_t", _table(ROWS[:1]))
+        time.sleep(0.2)  # the conflict's answer is in the socket before the transaction ends
+        if ending == "rollback":
+            raise RuntimeError("boom")
     assert _stored(pg) == [ROWS[0]]
     with pg.pipelined(), pg.transaction():
         pg.load_arrow("pipe_t", _table(ROWS[1:]))

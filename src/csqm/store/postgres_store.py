@@ -142,23 +142,27 @@ class PostgresStore(Store):
         self.conn.execute("BEGIN")
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
-        self._settle(raise_errors=True)
+        self._end("COMMIT", raise_errors=True)
 
     def rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
-        self._settle(raise_errors=False)  # rolling back because of an exception already: that one is raised
+        self._end("ROLLBACK", raise_errors=False)  # rolling back because of an exception already: that one is raised
 
-    def _settle(self, *, raise_errors: bool) -> None:
-        """In a pipeline, wait for the answers of what was sent, the COMMIT or ROLLBACK last. If a
-        statement before it failed, the server skipped the rest (that COMMIT or ROLLBACK included)
-        and holds the transaction aborted, not ended: roll it back. (Had the COMMIT itself failed,
-        it ended it, and the ROLLBACK only draws a warning.)"""
+    def _end(self, statement: str, *, raise_errors: bool) -> None:
+        """COMMIT or ROLLBACK; in a pipeline, also wait for the answers of what was sent. psycopg
+        raises a failed statement's error at whichever call reads its answer: the sync, or this
+        statement itself if the answer arrived before it. The server then skipped the rest (this
+        statement included) and holds the transaction aborted, not ended: sync (psycopg refuses
+        statements in an aborted pipeline until then) and roll it back. (Had the COMMIT itself
+        failed, it ended it, and the ROLLBACK only draws a warning.)"""
         if self._pipeline is None:
+            self.conn.execute(statement)
             return
         try:
+            self.conn.execute(statement)
             self._pipeline.sync()
         except psycopg.Error:
+            with contextlib.suppress(psycopg.Error):  # the error's own answers, if still unread
+                self._pipeline.sync()
             self.conn.execute("ROLLBACK")
             self._pipeline.sync()
             if raise_errors:
