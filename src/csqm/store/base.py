@@ -66,8 +66,8 @@ class Store(ABC):
     @contextlib.contextmanager
     def pipelined(self) -> Iterator[None]:
         """Within this block, statements whose answer is not needed yet are sent without waiting for
-        it (a server's pipeline mode); an error of one of them is raised at the next statement
-        whose rows are read, or at :meth:`commit`. Engines without a server run each statement
+        it (a server's pipeline mode); an error of one of them is raised by a later call: at
+        the latest the next read of rows, or :meth:`commit`. Engines without a server run each statement
         at once, as outside the block. Why: see :class:`~csqm.store.postgres_store.PostgresStore`."""
         yield
 
