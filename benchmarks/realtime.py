@@ -103,18 +103,22 @@ def _post(conn: http.client.HTTPConnection, token: str, chunk: list[dict[str, An
 
 
 def ingress_status(port: int, token: str) -> dict[str, Any]:
-    """The server's ingress counters (``GET /api/v1/realtime/status``)."""
+    """The server's ingress counters and its queue of ended conversations waiting for inspection
+    (``GET /api/v1/realtime/status``)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", "/api/v1/realtime/status", headers={"Authorization": f"Bearer {token}"})
-        return dict(json.loads(conn.getresponse().read())["ingress"])
+        status = json.loads(conn.getresponse().read())
+        return dict(status["ingress"]) | {"inspection": status["inspection"]}
     finally:
         conn.close()
 
 
 def ingress_share(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """Between two readings of the ingress: its merged batches, their mean size and time, and the
-    share of the run's wall time it was busy (near 1: saturated, requests queue for it)."""
+    """Between two readings of the ingress: its merged batches, their mean size and time, the
+    share of the run's wall time it was busy (near 1: saturated, requests queue for it), and at the
+    end of the run the ended conversations still waiting for inspection and the oldest one's wait
+    (the background inspection keeping up or not)."""
     batches = after["batches"] - before["batches"]
     busy = after["busy_seconds"] - before["busy_seconds"]
     return {
@@ -122,6 +126,8 @@ def ingress_share(before: dict[str, Any], after: dict[str, Any], seconds: float)
         "ingress_events_per_batch": round((after["events"] - before["events"]) / max(batches, 1), 1),
         "ingress_batch_ms_mean": round(busy * 1000 / max(batches, 1), 1),
         "ingress_busy_share": round(busy / seconds, 2),
+        "inspection_queued_at_end": after["inspection"]["queued"],
+        "inspection_oldest_queued_s_at_end": after["inspection"]["oldest_queued_seconds"],
     }
 
 
