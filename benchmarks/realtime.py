@@ -14,7 +14,9 @@ Generated demo conversations become live events (queue, start, one event per tur
   the processor → alert stored, from the alert log after the run) and how many ended conversations
   were inspected before the server stopped; ``ingress_busy_share`` is the share of the run's wall
   time the server's ingress spent on batches (from its status endpoint: near 1, it is saturated
-  and requests queue for it), with its batches' mean size and time. Last, the *open-loop* run:
+  and requests queue for it), with its batches' mean size and time; ``inspection_queued_at_end``
+  and ``inspection_oldest_queued_s_at_end`` say whether the inspection of ended conversations
+  keeps up (what still waits when the run ends). Last, the *open-loop* run:
   other conversations' events become due at ``--rate`` utterances/s (default 2,000) and the
   ``--clients`` senders send what is due as soon as their previous request is answered (a contact
   centre does not wait for answers to have more to say); latency runs from the triggering event's

@@ -33,8 +33,10 @@ _SAME = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM s."{c}"' for c in ("language
 def temp_table(store: Store, decl: Table, data: pa.Table) -> None:
     """``data`` in the temporary table ``decl`` (created if missing, emptied first). On PostgreSQL the
     table is then analysed. Why: without statistics the planner takes a temporary table for 1,360
-    rows, so joining a chunk's 50 ids to ``utterances`` scanned and hashed the whole table
-    (195 ms at 300,000 utterances, growing with the store) instead of 50 index look-ups (0.65 ms)."""
+    rows, so joining a chunk's 50 ids to ``utterances`` hashed a scan of the whole table instead of
+    looking the 50 up by key, on stores of up to about a million utterances (beyond, the scan costs
+    more than the look-ups even for 1,360): 129 against 3.5 ms a chunk at 300,000 utterances
+    (``benchmarks/pg_read_back.py``)."""
     store.execute(create_table(decl, store.dialect, temporary=True))
     store.execute(f'DELETE FROM "{decl.name}"')
     store.load_arrow(decl.name, data)
