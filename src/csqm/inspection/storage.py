@@ -31,17 +31,16 @@ _SAME = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM s."{c}"' for c in ("language
 
 
 def temp_table(store: Store, decl: Table, data: pa.Table) -> None:
-    """``data`` in the temporary table ``decl`` (created if missing, emptied first). On PostgreSQL the
-    table is then analysed. Why: without statistics the planner takes a temporary table for 1,360
+    """``data`` in the temporary table ``decl`` (created if missing, emptied first), then analysed
+    (:meth:`Store.analyze`: on PostgreSQL). Why: without statistics the planner takes a temporary table for 1,360
     rows, so joining a chunk's 50 ids to ``utterances`` hashed a scan of the whole table instead of
     looking the 50 up by key, on stores of up to about a million utterances (beyond, the scan costs
-    more than the look-ups even for 1,360): 129 against 3.5 ms a chunk at 300,000 utterances
+    more than the look-ups even for 1,360): 133 against 3.7 ms a chunk at 300,000 utterances
     (``benchmarks/pg_read_back.py``)."""
     store.execute(create_table(decl, store.dialect, temporary=True))
     store.execute(f'DELETE FROM "{decl.name}"')
     store.load_arrow(decl.name, data)
-    if store.dialect == "postgres":
-        store.execute(f'ANALYZE "{decl.name}"')
+    store.analyze(decl.name)
 
 
 def pending(store: Store, inspector: Inspector, *, force: bool = False) -> tuple[int, list[str]]:

@@ -63,6 +63,11 @@ class Store(ABC):
         store has such a setting (a server's is its own), the others ignore it."""
         return None
 
+    def analyze(self, name: str) -> None:
+        """Bring the planner's statistics of table ``name`` up to date, on an engine that has to be
+        asked (PostgreSQL never analyses temporary tables by itself); the others ignore it."""
+        return None
+
     @contextlib.contextmanager
     def pipelined(self) -> Iterator[None]:
         """Within this block, statements whose answer is not needed yet are sent without waiting for

@@ -135,6 +135,9 @@ class PostgresStore(Store):
         with self.conn.cursor() as cur, cur.copy(statement) as copy:
             copy.write(buffer.getvalue())
 
+    def analyze(self, name: str) -> None:
+        self.execute(f"ANALYZE {ddl.quote(name)}")
+
     def is_key_conflict(self, exc: BaseException) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 
