@@ -16,7 +16,8 @@ Generated demo conversations become live events (queue, start, one event per tur
   time the server's ingress spent on batches (from its status endpoint: near 1, it is saturated
   and requests queue for it), with its batches' mean size and time; ``inspection_queued_at_end``
   and ``inspection_oldest_queued_s_at_end`` say whether the inspection of ended conversations
-  keeps up (what still waits when the run ends). Last, the *open-loop* run:
+  keeps up (what still waits when the run ends), ``inspection_gave_way`` and
+  ``inspection_gave_way_s`` how often and how long it waited for the ingress during the run. Last, the *open-loop* run:
   other conversations' events become due at ``--rate`` utterances/s (default 2,000) and the
   ``--clients`` senders send what is due as soon as their previous request is answered (a contact
   centre does not wait for answers to have more to say); latency runs from the triggering event's
@@ -130,6 +131,10 @@ def ingress_share(before: dict[str, Any], after: dict[str, Any], seconds: float)
         "ingress_busy_share": round(busy / seconds, 2),
         "inspection_queued_at_end": after["inspection"]["queued"],
         "inspection_oldest_queued_s_at_end": after["inspection"]["oldest_queued_seconds"],
+        "inspection_gave_way": after["inspection"]["gave_way"] - before["inspection"]["gave_way"],
+        "inspection_gave_way_s": round(
+            after["inspection"]["gave_way_seconds"] - before["inspection"]["gave_way_seconds"], 2
+        ),
     }
 
 

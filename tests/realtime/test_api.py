@@ -173,7 +173,13 @@ def test_realtime_status_for_operators(rt: Api) -> None:
     # the two batches' times, summed (s, rounded to the ms)
     assert abs(ingress["busy_seconds"] - sum(runtime_of(rt).ingress.recent_ms) / 1000) <= 0.001
     # this app inspects inline (its background step is not running): nothing waits
-    assert status["inspection"] == {"queued": 0, "oldest_queued_seconds": None, "in_background": False}
+    assert status["inspection"] == {
+        "queued": 0,
+        "oldest_queued_seconds": None,
+        "in_background": False,
+        "gave_way": 0,
+        "gave_way_seconds": 0.0,
+    }
     assert status["background"]["running"] is False and status["background"]["steps"] == 0
     assert status["board"]["last"] == 0  # 你好 raises nothing
     runtime = runtime_of(rt)

@@ -6,7 +6,7 @@ batches of any size; :func:`inspect_conversation` is the pure one-conversation e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +180,9 @@ class Inspector:
                     best, best_rank = i, rank
         return best
 
-    def run(self, batch: Batch) -> BatchResult:
-        """Inspect every conversation of ``batch``."""
+    def run(self, batch: Batch, *, between: Callable[[], None] | None = None) -> BatchResult:
+        """Inspect every conversation of ``batch``. ``between``, if given, is called before each rule
+        (the real-time server's background inspection gives way to the ingress there)."""
         codes, firsts = _group_codes(batch.language, batch.channel, batch.topic)
         uniques = [(batch.language[i], batch.channel[i], batch.topic[i]) for i in firsts.tolist()]
         groups = [self.group(*k) for k in uniques]
@@ -192,12 +193,17 @@ class Inspector:
         ctx = DetectContext(batch, self.index, self.sentiment)
         # rules in the same groups have the same conversations: their scopes are shared, keyed by groups
         keys = [group_rules[:, r].tobytes() for r in range(n_rules)]
-        found, applicable = self._detect(ctx, conv_scope, conv_card, keys)
+        found, applicable = self._detect(ctx, conv_scope, conv_card, keys, between)
         digests = np.array([g.digest for g in groups], dtype=object)[codes].tolist() if len(codes) else []
         return self._score(batch, found, applicable, conv_card, digests)
 
     def _detect(
-        self, ctx: DetectContext, conv_scope: np.ndarray, conv_card: np.ndarray, keys: list[bytes]
+        self,
+        ctx: DetectContext,
+        conv_scope: np.ndarray,
+        conv_card: np.ndarray,
+        keys: list[bytes],
+        between: Callable[[], None] | None = None,
     ) -> tuple[list[tuple[int, Detected]], np.ndarray]:
         b = ctx.batch
         applicable = np.zeros((b.n_conversations, len(self.items.item_id)), dtype=bool)
@@ -207,6 +213,8 @@ class Inspector:
             convs = conv_scope[r]
             if not convs.any():
                 continue
+            if between is not None:
+                between()
             scope = _scope(b, convs, (keys[r], loaded.speakers), scopes)
             try:
                 det = loaded.detector.detect(ctx, scope)

@@ -166,6 +166,15 @@ class Processor:
         #: (workers redeliver after a crash, and the look-up is cheap there).
         self.optimistic = store.dialect == "duckdb"
         self._recent = RecentIds()
+        #: Called between the steps of a queued inspection (before each rule and each read or
+        #: write): the server's background processor gives way to the ingress there
+        #: (:meth:`~csqm.realtime.ingress.GroupCommitter.make_way`); nothing elsewhere. Not while
+        #: the oldest conversation of the chunk has waited longer than ``make_way_lag`` seconds:
+        #: the inspection then competes with the ingress until it has caught up, so that its queue
+        #: cannot grow without end under a sustained load.
+        self.make_way: Callable[[], None] | None = None
+        self.make_way_lag = 3.0
+        self._giving_way = False
         self._accepted: list[str] = []
         self._touched: list[str] = []
         ensure_tables(store)
@@ -662,10 +671,12 @@ class Processor:
         if not known:
             return
         batch = memory_batch([(cid, convs[cid].row, sorted(turns.values())) for cid, turns in known.items()])
-        result = self.inspector.run(batch)
+        result = self.inspector.run(batch, between=self._give_way)
+        self._give_way()
         results, findings = inspection_storage.result_tables(result, self.packs.version, self.clock())
         offered = [convs[cid].row["offered_at"] for cid in results.column("interaction_id").to_pylist()]
         results = results.append_column("offered_at", pa.array(offered, TS))
+        self._give_way()
         ids = list(known)
         if self.store.dialect == "postgres":  # both deletes in one round trip
             self.store.execute(
@@ -683,9 +694,16 @@ class Processor:
     def _inspect(self, ids: list[str]) -> None:
         """Inspect ended conversations with the full packs, as ``csqm inspect`` does (same code)."""
         interactions, utterances = inspection_storage.fetch(self.store, ids)
-        result = self.inspector.run(Batch.from_frames(interactions, utterances))
+        self._give_way()
+        result = self.inspector.run(Batch.from_frames(interactions, utterances), between=self._give_way)
+        self._give_way()
         results, rows = inspection_storage.result_tables(result, self.packs.version, self.clock())
+        self._give_way()
         inspection_storage.replace(self.store, ids, results, rows)
+
+    def _give_way(self) -> None:
+        if self._giving_way and self.make_way is not None:
+            self.make_way()
 
     def _hand_over(self) -> None:
         """After a commit: the queued conversations known in memory become the background's; one
@@ -719,6 +737,9 @@ class Processor:
             )
             ids = sorted(str(cid) for cid, _ in queued)
             if ids:
+                waited = (self.clock() - min(clean(q) for _, q in queued)).total_seconds()
+                self._giving_way = waited <= self.make_way_lag
+                self._give_way()
                 with self._handed_lock:  # in memory if handed over, else read back
                     convs = {cid: self._handed.pop(cid) if cid in self._handed else Conv({}, new=False) for cid in ids}
                 self._inspect_ended(convs)

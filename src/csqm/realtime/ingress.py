@@ -166,10 +166,20 @@ class GroupCommitter:
         self.events = 0
         self.busy_seconds = 0.0
         self.recent_ms: deque[float] = deque(maxlen=1000)
+        #: Requests submitted and requests answered (or dropped) so far, for :meth:`make_way`.
+        self._turns = threading.Condition()
+        self._submitted = 0
+        self._answered = 0
+        #: How often and how long (s) other work waited in :meth:`make_way` (the status endpoint).
+        self.made_way = 0
+        self.made_way_seconds = 0.0
+        self._resumed = 0.0
 
     def submit(self, events: list[object], arrived: datetime) -> Future[Outcome]:
         """Queue a request's events; the future gets its outcome, or :class:`IngressError`."""
         request = _Request(events, arrived)
+        with self._turns:
+            self._submitted += 1
         self._queue.put(request)
         with self._start:
             if self._thread is None:
@@ -189,7 +199,11 @@ class GroupCommitter:
             except queue.Empty:
                 first = None
             if first is not None:
-                self._serve(self._gather(first))
+                batch = self._gather(first)
+                try:
+                    self._serve(batch)
+                finally:
+                    self._answer(len(batch))
                 if not self._stopping:
                     continue
             with self._start:
@@ -217,7 +231,35 @@ class GroupCommitter:
         self._last_size = len(batch)
         # A request whose client went away (its future cancelled) before its turn is dropped: nothing
         # of it is stored. From here on the others cannot be cancelled any more.
-        return [r for r in batch if r.future.set_running_or_notify_cancel()]
+        kept = [r for r in batch if r.future.set_running_or_notify_cancel()]
+        self._answer(len(batch) - len(kept))
+        return kept
+
+    def _answer(self, n: int) -> None:
+        if n:
+            with self._turns:
+                self._answered += n
+                self._turns.notify_all()
+
+    def make_way(self, timeout: float = 0.05, slice_seconds: float = 0.002) -> None:
+        """For work of lower priority than the ingress, between its steps (the server's background
+        inspection): when requests are waiting or being committed, wait until those are answered, at
+        most ``timeout`` seconds, so that this thread does not compete with the committer for the
+        interpreter lock meanwhile. Requests that arrive while waiting are not waited for, and the
+        work runs at least ``slice_seconds`` between two waits (its steps can be far shorter than a
+        batch), so it still advances under continuous load. Returns at once when nothing waits, and
+        on the committer's own thread."""
+        if self._answered >= self._submitted or threading.current_thread() is self._thread:
+            return
+        began = time.perf_counter()
+        if began - self._resumed < slice_seconds:
+            return
+        with self._turns:
+            target = self._submitted
+            self._turns.wait_for(lambda: self._answered >= target, timeout)
+        self._resumed = time.perf_counter()
+        self.made_way += 1
+        self.made_way_seconds += self._resumed - began
 
     def _serve(self, batch: list[_Request]) -> None:
         """Commit ``batch``; whatever goes wrong, every request gets an answer and the thread goes on."""
