@@ -18,8 +18,8 @@ The background's inspection gives way to the ingress
 and between its reads and writes): while requests wait or are being committed it waits until they
 are answered, so that it does not take the interpreter lock from the committer during a batch,
 unless it has fallen more than ``Processor.make_way_lag`` seconds behind. PostgreSQL, 2,000 utt/s
-open loop for 49 s: alert p99 72–100 ms (median 85.6) against 102–158 ms (median 110.5) competing,
-docs/benchmarks.md, session 10.
+open loop for 49 s: alert p99 72–100 ms (median 85.6) against 102–158 ms (median 110.5) competing;
+embedded, median 151.5 against 232.3 ms (docs/benchmarks.md, session 10).
 """
 
 from __future__ import annotations
