@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +30,8 @@ class Gate:
         self.begun = threading.Event()
         self.release = threading.Event()
         self.fail = fail
-        self.calls_on: list[threading.Thread] = []
 
     def __call__(self, events: list[object], received: datetime) -> Outcome:
-        self.calls_on.append(threading.current_thread())
         self.begun.set()
         assert self.release.wait(10)
         if self.fail:
@@ -44,6 +43,23 @@ def ev(eid: str) -> dict[str, Any]:
     return {"event_id": eid, "conversation_id": "c"}
 
 
+def committing(fail: bool = False) -> tuple[Gate, GroupCommitter, Future[Outcome]]:
+    """A committer whose first request's batch has begun and is held until ``gate.release``."""
+    gate = Gate(fail)
+    gc = GroupCommitter(gate, threading.Lock())
+    future = gc.submit([ev("e1")], T0)
+    assert gate.begun.wait(10)
+    return gate, gc, future
+
+
+def queued_only(store: Store, settings: Settings, clock: Clock, rules: list[dict[str, Any]]) -> Processor:
+    """A processor with only ``rules`` that queues ended conversations for the background."""
+    config = load_config().model_copy(update={"realtime_rules": ()})  # the shipped ones are not in this pack
+    proc = Processor(store, settings=settings, clock=clock, packs=packs_of(rules), config=config)
+    proc.inline_inspection = False
+    return proc
+
+
 def test_nothing_waiting_returns_at_once_and_counts_nothing() -> None:
     gc = GroupCommitter(Gate(), threading.Lock())
     gc.make_way(timeout=5.0)
@@ -51,10 +67,7 @@ def test_nothing_waiting_returns_at_once_and_counts_nothing() -> None:
 
 
 def test_waits_until_the_request_being_committed_is_answered() -> None:
-    gate = Gate()
-    gc = GroupCommitter(gate, threading.Lock())
-    future = gc.submit([ev("e1")], T0)
-    assert gate.begun.wait(10)
+    gate, gc, future = committing()
     seen: list[bool] = []
     waiter = threading.Thread(target=lambda: (gc.make_way(timeout=10.0), seen.append(future.done())))
     waiter.start()
@@ -69,10 +82,7 @@ def test_waits_until_the_request_being_committed_is_answered() -> None:
 
 
 def test_the_wait_is_bounded() -> None:
-    gate = Gate()
-    gc = GroupCommitter(gate, threading.Lock())
-    future = gc.submit([ev("e1")], T0)
-    assert gate.begun.wait(10)
+    gate, gc, future = committing()
     began = time.perf_counter()
     gc.make_way(timeout=0.05)
     assert time.perf_counter() - began < 5.0  # far below the 10 s the batch may still take
@@ -83,10 +93,7 @@ def test_the_wait_is_bounded() -> None:
 
 
 def test_between_two_waits_the_work_runs_at_least_a_slice() -> None:
-    gate = Gate()
-    gc = GroupCommitter(gate, threading.Lock())
-    future = gc.submit([ev("e1")], T0)
-    assert gate.begun.wait(10)
+    gate, gc, future = committing()
     gc.make_way(timeout=0.01)
     assert gc.made_way == 1  # waited (and gave up after the timeout: the batch is still running)
     began = time.perf_counter()
@@ -100,10 +107,7 @@ def test_between_two_waits_the_work_runs_at_least_a_slice() -> None:
 
 
 def test_failed_and_cancelled_requests_count_as_answered() -> None:
-    gate = Gate(fail=True)
-    gc = GroupCommitter(gate, threading.Lock())
-    first = gc.submit([ev("e1")], T0)
-    assert gate.begun.wait(10)
+    gate, gc, first = committing(fail=True)
     dropped = gc.submit([ev("e2")], T0)  # waits behind the first; its client goes away
     assert dropped.cancel()
     gate.release.set()
@@ -147,9 +151,7 @@ def test_inspector_calls_between_before_each_rule_in_scope_with_the_same_result(
 
 def test_queued_inspection_gives_way_between_its_steps(store: Store, settings: Settings, clock: Clock) -> None:
     rules = [rule("keywords", {"any": ["投诉"]}, id="r.complaint"), rule("keywords", {"any": ["律师"]}, id="r.lawyer")]
-    config = load_config().model_copy(update={"realtime_rules": ()})  # the shipped ones are not in this pack
-    proc = Processor(store, settings=settings, clock=clock, packs=packs_of(rules), config=config)
-    proc.inline_inspection = False
+    proc = queued_only(store, settings, clock, rules)
     proc.process([started("q1"), turn("q1", 1, "customer", "我要投诉")])
     proc.process([ended("q1")])  # a later batch: PostgreSQL keeps no turns between batches
     background = proc.on(store)
@@ -167,11 +169,7 @@ def test_queued_inspection_gives_way_between_its_steps(store: Store, settings: S
 def test_a_queue_older_than_the_lag_is_inspected_without_giving_way(
     store: Store, settings: Settings, clock: Clock
 ) -> None:
-    config = load_config().model_copy(update={"realtime_rules": ()})
-    proc = Processor(
-        store, settings=settings, clock=clock, packs=packs_of([rule("keywords", {"any": ["投诉"]})]), config=config
-    )
-    proc.inline_inspection = False
+    proc = queued_only(store, settings, clock, [rule("keywords", {"any": ["投诉"]})])
     proc.process([started("q1"), turn("q1", 1, "customer", "我要投诉"), ended("q1")])
     background = proc.on(store)
     calls: list[int] = []
