@@ -680,8 +680,8 @@ class Processor:
         ids = list(known)
         if self.store.dialect == "postgres":  # both deletes in one round trip
             self.store.execute(
-                f'WITH f AS (DELETE FROM "{INSPECTION_FINDINGS.name}" WHERE "interaction_id" = ANY(?)) '
-                f'DELETE FROM "{INSPECTION_RESULTS.name}" WHERE "interaction_id" = ANY(?)',
+                f'WITH f AS (DELETE FROM "{INSPECTION_FINDINGS.name}" WHERE "interaction_id" = ANY(?::text[])) '
+                f'DELETE FROM "{INSPECTION_RESULTS.name}" WHERE "interaction_id" = ANY(?::text[])',
                 [ids, ids],
             )
         else:
