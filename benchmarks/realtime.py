@@ -117,6 +117,19 @@ def ingress_status(port: int, token: str) -> dict[str, Any]:
         conn.close()
 
 
+def settle(port: int, token: str, limit: float = 180.0) -> dict[str, Any]:
+    """Wait until the server has inspected every ended conversation queued by the previous runs
+    (at most ``limit`` seconds), so that a run starts on a quiet server: a fast run leaves 1,000 or
+    more queued, whose inspection would otherwise compete with the start of the next run."""
+    began = time.perf_counter()
+    queued = ingress_status(port, token)["inspection"]["queued"]
+    left = queued
+    while left and time.perf_counter() - began < limit:
+        time.sleep(0.2)
+        left = ingress_status(port, token)["inspection"]["queued"]
+    return {"queued_before": queued, "drained_s": round(time.perf_counter() - began, 1), "queued_at_start": left}
+
+
 def ingress_share(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
     """Between two readings of the ingress: its merged batches, their mean size and time, the
     share of the run's wall time it was busy (near 1: saturated, requests queue for it), and at the
@@ -216,6 +229,15 @@ class BoardWatcher:
             "board_p99_ms": round(pct(lat, 0.99), 1),
             "board_missing": len(alerts) - len(lat),
         }
+
+    def by_window(self, sent: dict[str, float], alerts: list[str], began: float, width: float = 10.0) -> list[float]:
+        """The p99 (ms) of the alerts whose event was sent in each ``width``-second window of the
+        run since ``began``: whether the tail grows as the tables do, or comes and goes."""
+        windows: dict[int, list[float]] = {}
+        for a in alerts:
+            if a in self.arrived:
+                windows.setdefault(int((sent[a] - began) // width), []).append((self.arrived[a] - sent[a]) * 1000)
+        return [round(pct(windows.get(w, []), 0.99), 1) for w in range(max(windows, default=-1) + 1)]
 
     def close(self) -> None:
         sock = self._conn.sock
@@ -368,6 +390,7 @@ def http_paced(
             if board is not None
             else {}
         ),
+        **({"sent_to_board_p99_ms_by_10s": board.by_window(sent, raised, began)} if board is not None else {}),
     }
 
 
@@ -405,13 +428,16 @@ def bench_http(
     rate: float = 2000.0,
     store: str = "duckdb",
     prefill: list[dict[str, Any]] | None = None,
+    quiet: bool = True,
 ) -> dict[str, Any]:
     """On the embedded store (``store="duckdb"``) or a fresh PostgreSQL schema (``"postgres"``),
     first filled with the ``prefill`` events when given (processed in process, not timed):
     baseline (1 event per request, one client), one client with 200 per request (the first third
     of ``events``), then the measured path (``clients`` × ``batch``) ``repeat`` times over the other
     two thirds cut into ``repeat`` parts (fresh conversations each time), with their median; then
-    ``paced`` (other conversations) sent open loop at ``rate`` utterances/s by ``clients`` senders."""
+    ``paced`` (other conversations) sent open loop at ``rate`` utterances/s by ``clients`` senders.
+    ``quiet``: each run starts once the inspections queued by the runs before it are done
+    (:func:`settle`); otherwise right after the previous run."""
     from csqm.settings import Settings
     from csqm.store import open_store
     from csqm.web.auth import create_user_with_token
@@ -455,9 +481,10 @@ def bench_http(
         result: dict[str, Any] = {}
 
         def metered(name: str, run: Any, *args: Any) -> None:
+            drained = settle(port, token) if quiet else {}
             before = ingress_status(port, token)
             result[name] = run(*args)
-            result[name] |= ingress_share(before, ingress_status(port, token), result[name]["seconds"])
+            result[name] |= ingress_share(before, ingress_status(port, token), result[name]["seconds"]) | drained
 
         metered("baseline_1_per_request", http_run, baseline, 1, port, token, 1, pid, board)
         metered("batch_200", http_run, events[:third], 200, port, token, 1, pid, board)
@@ -776,6 +803,13 @@ def main() -> None:
         default=0,
         help="HTTP: first fill the server's store with this many other conversations (not timed).",
     )
+    parser.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="HTTP: start each run right after the previous one, not once the server has inspected the "
+        "conversations it queued (a fast run leaves 1,000 or more, whose inspection then competes with "
+        "the next run's start).",
+    )
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=1024, help="Events a NATS worker fetches at once.")
     parser.add_argument(
@@ -799,7 +833,17 @@ def main() -> None:
         paced = events_for(folder, f"P{run}-", args.conversations) if args.rate > 0 else None
         history = events_for(folder, f"F{run}-", args.prefill) if args.prefill else None
         result["http"] = bench_http(
-            main_events, base, warm, args.batch, args.clients, args.repeat, paced, args.rate, args.http_store, history
+            main_events,
+            base,
+            warm,
+            args.batch,
+            args.clients,
+            args.repeat,
+            paced,
+            args.rate,
+            args.http_store,
+            history,
+            quiet=not args.no_settle,
         )
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))

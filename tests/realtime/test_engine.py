@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pandas as pd
+import pytest
 
 from csqm.realtime.alerts import Alert
 from csqm.realtime.engine import Processor
-from tests.realtime.conftest import Clock, ended, started, turn
+from csqm.store import Store
+from tests.realtime.conftest import T0, Clock, ended, queue, started, turn
 
 ANGRY = "太气人了，垃圾服务，我很生气"
 ANGRY2 = "你们太差劲了，我非常生气"
@@ -143,6 +148,40 @@ def test_chat_not_answered_within_30_seconds(proc: Processor, clock: Clock) -> N
     assert proc.tick() == []  # deduplicated
     proc.process([turn("slow", 1, "agent", "抱歉久等", t=40)])
     assert kinds(proc) == [("slow", "chat_sla")]
+
+
+def test_timers_leave_out_what_they_alerted_already(
+    proc: Processor, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their alert ids are the same every time, so store_alerts would drop them: they are not made
+    into alerts again (under load, a thousand or more every second stalled the ingress)."""
+    from csqm.realtime import engine
+
+    made: list[list[tuple[str, str]]] = []
+    store = engine.store_alerts
+
+    def counting(store_: Store, candidates: Any, **kw: Any) -> Any:
+        made.append([(a.kind, a.subject_id) for a in candidates])
+        return store(store_, candidates, **kw)
+
+    monkeypatch.setattr(engine, "store_alerts", counting)
+    proc.process([started("slow", 0), queue("offered", "x", 0)])
+    clock.now = T0 + timedelta(seconds=31)
+    assert [(a.kind, a.subject_id) for a in proc.tick()] == [("chat_sla", "slow")]
+    clock.now = T0 + timedelta(seconds=61)
+    assert [(a.kind, a.subject_id) for a in proc.tick()] == [("queue_wait", "x")]
+    assert [(a.kind, a.subject_id) for a in proc.tick()] == []
+    assert [m for m in made if m] == [[("chat_sla", "slow")], [("queue_wait", "x")]]
+
+
+def test_timers_give_way_to_the_ingress_between_their_steps(proc: Processor, clock: Clock) -> None:
+    calls: list[int] = []
+    proc.make_way = lambda: calls.append(1)
+    proc.process([started(f"c{i}", 0) for i in range(250)])
+    clock.now = T0 + timedelta(seconds=31)
+    assert len(proc.tick()) == 250
+    # before each of its reads and before storing, and between each 100 alerts stored
+    assert len(calls) == 4 + 2
 
 
 def test_conversation_without_start_is_not_timed(proc: Processor, clock: Clock) -> None:

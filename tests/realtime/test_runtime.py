@@ -44,6 +44,52 @@ def test_board_numbers_alerts_once_and_resumes() -> None:
     assert [n for n, _ in board.since(0)] == [2, 3, 4]  # the oldest fell off
 
 
+def test_an_alert_that_fell_off_the_board_is_not_put_back_while_remembered() -> None:
+    """Under load more alerts are stored in the background's look-back than the board holds; those
+    that fell off were read again in full and put back every second (:meth:`Board.missing`)."""
+    from csqm.realtime.alerts import candidate
+
+    now = [0.0]
+    board = Board(size=2, remember=60.0, clock=lambda: now[0])
+    alerts = [candidate("k", f"s{i}", basis="b", severity="warning", message="m", evidence="") for i in range(4)]
+    ids = [a.alert_id for a in alerts]
+    board.publish(alerts[:3])  # s0 falls off
+    assert [a.subject_id for _, a in board.since(0)] == ["s1", "s2"]
+    assert board.missing(ids) == [ids[3]]  # s0 fell off but is remembered
+    now[0] = 59.0
+    board.publish(alerts[:1])  # not put back
+    assert [n for n, _ in board.since(0)] == [2, 3] and board.last == 3
+    now[0] = 61.0
+    board.publish([])  # forgets what it was given over a minute ago and is not on it any more
+    assert board.missing(ids) == [ids[0], ids[3]]
+    board.publish(alerts[:1])
+    assert [(n, a.subject_id) for n, a in board.since(0)] == [(3, "s2"), (4, "s0")]
+
+
+def test_the_background_reads_in_full_only_the_alerts_missing_from_the_board(duck: Store) -> None:
+    from datetime import datetime
+
+    from csqm.realtime.alerts import candidate, store_alerts, stored_since
+    from csqm.realtime.tables import ensure_tables
+
+    ensure_tables(duck)
+    at = datetime(2026, 1, 5, 9, 0, 0)
+    alerts = [candidate("k", f"s{i}", basis="b", severity="warning", message=f"m{i}", evidence="") for i in range(3)]
+    with duck.transaction():
+        store_alerts(duck, alerts, now=at, window_seconds=60, webhook=False)
+    asked: list[list[str]] = []
+
+    def missing(ids: list[str]) -> list[str]:
+        asked.append(ids)
+        return [i for i in ids if i != alerts[1].alert_id]
+
+    got = stored_since(duck, at.replace(second=0, minute=59, hour=8), missing)
+    assert sorted(asked[0]) == sorted(a.alert_id for a in alerts)
+    assert sorted(a.message for a in got) == ["m0", "m2"]
+    assert stored_since(duck, at.replace(second=0, minute=59, hour=8), lambda ids: []) == []
+    assert stored_since(duck, at, missing) == []  # created after ``since`` only
+
+
 def test_the_board_wakes_a_waiting_reader_from_another_thread() -> None:
     """The live board's stream waits on the board and is woken by a commit in the ingress thread
     (it used to look every 0.2 s, which was up to 200 ms of an alert's way to the board)."""

@@ -8,7 +8,7 @@ what raised them (kind, subject, event), so processing the same event twice neve
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csqm.realtime.tables import REALTIME_ALERTS
-from csqm.realtime.writes import keyed
+from csqm.realtime.writes import in_values, keyed
 from csqm.store import Store
 from csqm.store.rows import records
 from csqm.web.auth import Principal
@@ -239,3 +239,20 @@ def list_rows(
         f'SELECT {cols} FROM "{REALTIME_ALERTS.name}" WHERE {where} ORDER BY {order} LIMIT {int(limit)}', list(params)
     )
     return [(_from_row(r), {k: r[k] for k in extra}) for r in records(frame)]
+
+
+def stored_since(store: Store, since: datetime, missing: Callable[[list[str]], list[str]]) -> list[Alert]:
+    """Alerts created after ``since``, oldest first, but only those whose ids ``missing`` returns
+    (the live board's: those it does not have). Their ids are read first and whole rows only for
+    those: in a single server every alert is on the board already, and reading them all again
+    each second (pandas, hundreds of rows under load) held the interpreter lock long enough to
+    stall the ingress (batches during that step took 85 ms on average against 19 ms)."""
+    ids = store.rows(
+        f'SELECT "alert_id" FROM "{REALTIME_ALERTS.name}" WHERE "created_at" > ? ORDER BY "created_at", "alert_id"',
+        [since],
+    )
+    wanted = missing([str(r[0]) for r in ids])
+    if not wanted:
+        return []
+    where, params = in_values(store, '"alert_id"', wanted)
+    return [alert for alert, _ in list_rows(store, where, params, limit=len(wanted))]

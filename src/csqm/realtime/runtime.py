@@ -31,13 +31,13 @@ import logging
 import os
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
 
-from csqm.realtime.alerts import Alert, list_rows
+from csqm.realtime.alerts import Alert, stored_since
 from csqm.realtime.config import RealtimeConfig, load_config
 from csqm.realtime.engine import Outcome, Processor
 from csqm.realtime.events import utcnow
@@ -55,25 +55,40 @@ class Board:
 
     A reader on an event loop (the live board's server-sent events) waits with :meth:`waiter`,
     which :meth:`publish` wakes from whatever thread it runs in, so an alert reaches the board as
-    soon as it is committed rather than at the reader's next poll."""
+    soon as it is committed rather than at the reader's next poll.
 
-    def __init__(self, size: int = 2000) -> None:
+    An alert is put on the board once, even after it fell off the end: the board remembers the ids
+    it was given for ``remember`` seconds (:meth:`missing`), longer than the background looks back
+    for alerts stored by other processes. Under load, more alerts are stored in that look-back (11 s)
+    than the board holds (1,000–1,600 evicted, mostly timers'); they were read again, in full, every
+    second, holding the interpreter lock for about 100 ms and stalling the ingress meanwhile."""
+
+    def __init__(
+        self, size: int = 2000, *, remember: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._items: deque[tuple[int, Alert]] = deque(maxlen=size)
-        self._ids: set[str] = set()
+        self._ids: set[str] = set()  # on the board
+        self._given: OrderedDict[str, float] = OrderedDict()  # given within ``remember`` seconds
+        self.remember = remember
+        self._clock = clock
         self._next = 1
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
     def publish(self, alerts: list[Alert]) -> None:
         with self._lock:
+            now = self._clock()
+            while self._given and next(iter(self._given.values())) < now - self.remember:
+                self._given.popitem(last=False)
             added = 0
             for alert in alerts:
-                if alert.alert_id in self._ids:
+                if alert.alert_id in self._ids or alert.alert_id in self._given:
                     continue
                 if len(self._items) == self._items.maxlen:
                     self._ids.discard(self._items[0][1].alert_id)
                 self._items.append((self._next, alert))
                 self._ids.add(alert.alert_id)
+                self._given[alert.alert_id] = now
                 self._next += 1
                 added += 1
             waiters = list(self._waiters) if added else []
@@ -93,6 +108,11 @@ class Board:
         finally:
             with self._lock:
                 self._waiters.discard(entry)
+
+    def missing(self, ids: list[str]) -> list[str]:
+        """Those of ``ids`` neither on the board nor given to it lately."""
+        with self._lock:
+            return [i for i in ids if i not in self._ids and i not in self._given]
 
     def since(self, number: int) -> list[tuple[int, Alert]]:
         with self._lock:
@@ -212,9 +232,9 @@ class Runtime:
                 break  # else a full chunk: there may be more
             self._stop.wait(self.inspect_pause)  # let the ingress and the event loop in
         since = self._seen_at - timedelta(seconds=10)
-        rows = list_rows(background.store, '"created_at" > ?', [since], limit=2000)
+        background.yield_to_ingress()
+        self.board.publish(stored_since(background.store, since, self.board.missing))
         self._seen_at = now
-        self.board.publish([a for a, _ in rows])
         if self.webhook is not None:
             self.webhook.deliver_due(now)
         self._freeze()
