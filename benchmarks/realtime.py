@@ -52,7 +52,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -334,16 +334,29 @@ def http_paced(
     batch: int,
     pid: int | None = None,
     board: BoardWatcher | None = None,
+    restamp: bool = True,
 ) -> dict[str, Any]:
     """Open loop, as a contact centre sends: the events become due at a steady ``rate`` utterances/s
     (their order kept); ``clients`` senders, each owning a share of the conversations, send what is
     due (at most ``batch`` events per request) as soon as their previous request is answered. Alert
     latency runs from the triggering event's due time to the response, so a server that cannot
-    keep up shows it as growing latency (and a lower achieved rate)."""
+    keep up shows it as growing latency (and a lower achieved rate).
+
+    With ``restamp`` each event's time (``at``) is its due time, as a live source stamps it. The
+    events were stamped when they were made, a minute or more before this run: every chat not yet
+    answered and every contact not yet answered then looked overdue to the server's timers, which
+    raised 450–500 SLA alerts a second (session 11)."""
     import threading
 
     per_event = utterances(events) / len(events) / rate  # seconds between events at that rate
-    due = [(i * per_event, event) for i, event in enumerate(events)]
+    start = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=0.2)  # the run's wall clock at ``began``
+    due = [
+        (
+            i * per_event,
+            {**event, "at": (start + timedelta(seconds=i * per_event)).isoformat() + "Z"} if restamp else event,
+        )
+        for i, event in enumerate(events)
+    ]
     latencies: list[float] = []
     requests: list[float] = []
     raised: list[str] = []
@@ -429,6 +442,7 @@ def bench_http(
     store: str = "duckdb",
     prefill: list[dict[str, Any]] | None = None,
     quiet: bool = True,
+    restamp: bool = True,
 ) -> dict[str, Any]:
     """On the embedded store (``store="duckdb"``) or a fresh PostgreSQL schema (``"postgres"``),
     first filled with the ``prefill`` events when given (processed in process, not timed):
@@ -437,7 +451,7 @@ def bench_http(
     two thirds cut into ``repeat`` parts (fresh conversations each time), with their median; then
     ``paced`` (other conversations) sent open loop at ``rate`` utterances/s by ``clients`` senders.
     ``quiet``: each run starts once the inspections queued by the runs before it are done
-    (:func:`settle`); otherwise right after the previous run."""
+    (:func:`settle`); otherwise right after the previous run. ``restamp``: see :func:`http_paced`."""
     from csqm.settings import Settings
     from csqm.store import open_store
     from csqm.web.auth import create_user_with_token
@@ -491,7 +505,9 @@ def bench_http(
         for name in list(runs)[2 : 2 + repeat]:
             metered(name, http_run, runs[name], batch, port, token, clients, pid, board)
         if paced:
-            metered(f"paced_{rate:g}_utt_per_s", http_paced, paced, rate, port, token, clients, 200, pid, board)
+            metered(
+                f"paced_{rate:g}_utt_per_s", http_paced, paced, rate, port, token, clients, 200, pid, board, restamp
+            )
         board.close()
     finally:
         server.terminate()
@@ -810,6 +826,13 @@ def main() -> None:
         "conversations it queued (a fast run leaves 1,000 or more, whose inspection then competes with "
         "the next run's start).",
     )
+    parser.add_argument(
+        "--stale-times",
+        action="store_true",
+        help="HTTP open loop: keep the times the events were stamped with when made (a minute or more "
+        "before they are sent, so the server's SLA timers find most chats and queue contacts overdue), "
+        "instead of stamping each with its due time.",
+    )
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--nats-batch", type=int, default=1024, help="Events a NATS worker fetches at once.")
     parser.add_argument(
@@ -844,6 +867,7 @@ def main() -> None:
             args.http_store,
             history,
             quiet=not args.no_settle,
+            restamp=not args.stale_times,
         )
     if not args.skip_nats:
         result["nats_drain_1_worker"] = drain(1, events_for(folder, f"N1{run}-", args.conversations))
