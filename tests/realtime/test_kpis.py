@@ -111,3 +111,24 @@ def test_contacts_without_a_team_and_the_order_of_levels(proc: Processor) -> Non
     assert (no_team.service_level, no_team.answered_30s, no_team.abandon_rate) == (0.0, 0.0, 100.0)
     t9 = got[3]
     assert (t9.service_level, t9.answered_30s, t9.abandon_rate) == (0.0, 100.0, 0.0)
+
+
+def test_waits_exactly_on_the_thresholds(proc: Processor) -> None:
+    """Counted by the store since session 11: a wait of exactly 20 s is within the service level,
+    exactly 30 s within 30 s, and an abandon after exactly 5 s is not a short one."""
+    events = [
+        queue("offered", "a", 100),
+        queue("answered", "a", 120),  # 20 s: in SL, in 30 s
+        queue("offered", "b", 200),
+        queue("answered", "b", 230),  # 30 s: not in SL, in 30 s
+        queue("offered", "c", 300),
+        queue("abandoned", "c", 305),  # 5 s: not short, counts as abandoned
+        queue("offered", "d", 400),
+        queue("abandoned", "d", 404),  # 4 s: short, left out of SL and the abandon rate
+    ]
+    assert proc.process(events).errors == []
+    (q1, _t1) = live_kpis(proc.store, now=NOW, config=proc.config, catalogue=proc.catalogue)
+    assert (q1.offered, q1.answered, q1.abandoned, q1.waiting) == (4, 2, 2, 0)
+    assert q1.service_level == round(100 / 3, 4)  # a / {a, b, c}
+    assert q1.answered_30s == 50.0  # {a, b} / {a, b, c, d}
+    assert q1.abandon_rate == round(100 / 3, 4)  # c / {a, b, c}
