@@ -19,6 +19,7 @@ import pyarrow as pa
 from csqm.realtime.tables import REALTIME_ALERTS
 from csqm.realtime.writes import in_values, keyed
 from csqm.store import Store
+from csqm.store.ddl import quote
 from csqm.store.rows import records
 from csqm.web.auth import Principal
 from csqm.web.errors import NotFoundError
@@ -126,6 +127,15 @@ def store_alerts(
         ]
         store.load_arrow(REALTIME_ALERTS.name, pa.Table.from_pylist(rows, schema=_ARROW))
     return fresh
+
+
+def alerted_sql(alias: str, column: str) -> str:
+    """SQL: the subject in ``alias.column`` has an alert of the kind bound first, created since the
+    time bound second (for a query that leaves out what was alerted already)."""
+    return (
+        f'EXISTS (SELECT 1 FROM "{REALTIME_ALERTS.name}" a WHERE a."subject_id" = {alias}.{quote(column)} '
+        'AND a."kind" = ? AND a."created_at" >= ?)'
+    )
 
 
 def _recent(store: Store, subjects: list[str]) -> list[tuple[Any, ...]]:

@@ -42,7 +42,7 @@ from csqm.inspection.sentiment import sentiment_scores
 from csqm.inspection.tables import INSPECTION_FINDINGS, INSPECTION_RESULTS
 from csqm.metrics import Catalogue, load_catalogue
 from csqm.privacy import Masker
-from csqm.realtime.alerts import Alert, candidate, store_alerts
+from csqm.realtime.alerts import Alert, alerted_sql, candidate, store_alerts
 from csqm.realtime.config import RealtimeConfig, check_rules, load_config, realtime_packs
 from csqm.realtime.events import (
     ConversationEnded,
@@ -69,26 +69,16 @@ from csqm.realtime.state import (
     memory_batch,
     turn_batch,
 )
-from csqm.realtime.tables import REALTIME_ALERTS, REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
+from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
 from csqm.realtime.writes import delete_rows, in_values, keyed, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
-from csqm.store.ddl import quote
 from csqm.store.rows import records
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Alert]], None]
 Clock = Callable[[], datetime]
-
-
-def _alerted(alias: str, column: str) -> str:
-    """SQL: the subject in ``alias.column`` has an alert of the kind bound first, created since the
-    time bound second."""
-    return (
-        f'EXISTS (SELECT 1 FROM "{REALTIME_ALERTS.name}" a WHERE a."subject_id" = {alias}.{quote(column)} '
-        'AND a."kind" = ? AND a."created_at" >= ?)'
-    )
 
 
 class _LookUp(Exception):
@@ -712,8 +702,8 @@ class Processor:
         inspection_storage.replace(self.store, ids, results, rows)
 
     def _give_way(self) -> None:
-        if self._giving_way and self.make_way is not None:
-            self.make_way()
+        if self._giving_way:
+            self.yield_to_ingress()
 
     def yield_to_ingress(self) -> None:
         """Give way (:attr:`make_way`) whatever the lag: for the timers and the board's refresh,
@@ -842,7 +832,7 @@ class Processor:
                 'AND i."ended_at" IS NULL AND i."offered_at" <= ? AND i."offered_at" >= ? '
                 f'AND EXISTS (SELECT 1 FROM "{REALTIME_EVENTS.name}" e WHERE e."subject_id" = i."interaction_id" '
                 "AND e.\"event_type\" = 'conversation_started') "
-                f"AND NOT {_alerted('i', 'interaction_id')}",
+                f"AND NOT {alerted_sql('i', 'interaction_id')}",
                 [now - timedelta(seconds=sla.chat_first_reply_seconds), day, "chat_sla", day],
             )
             alerts = [
@@ -863,7 +853,7 @@ class Processor:
             self.yield_to_ingress()
             waiting = self.store.query(
                 f'SELECT q.* FROM "{REALTIME_QUEUE.name}" q WHERE q."answered_at" IS NULL AND q."abandoned_at" IS NULL '
-                f'AND q."offered_at" <= ? AND q."offered_at" >= ? AND NOT {_alerted("q", "contact_id")}',
+                f'AND q."offered_at" <= ? AND q."offered_at" >= ? AND NOT {alerted_sql("q", "contact_id")}',
                 [now - timedelta(seconds=sla.queue_wait_seconds), day, "queue_wait", day],
             )
             for r in records(waiting):
@@ -871,11 +861,9 @@ class Processor:
                 alerts.append(self._wait_alert(r, wait, None, None))
             self.yield_to_ingress()
             alerts += kpi_alerts(self.store, now=now, config=self.config, catalogue=self.catalogue)
-            self.yield_to_ingress()
             stored: list[Alert] = []
             for i in range(0, len(alerts), 100):  # a few hundred at once under load: giving way between
-                if i:
-                    self.yield_to_ingress()
+                self.yield_to_ingress()
                 stored += store_alerts(
                     self.store,
                     alerts[i : i + 100],

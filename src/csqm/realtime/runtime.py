@@ -60,7 +60,7 @@ class Board:
     An alert is put on the board once, even after it fell off the end: the board remembers the ids
     it was given for ``remember`` seconds (:meth:`missing`), longer than the background looks back
     for alerts stored by other processes. Under load, more alerts are stored in that look-back (11 s)
-    than the board holds (1,000–1,600 evicted, mostly timers'); they were read again, in full, every
+    than the board holds (300–1,600 evicted, mostly timers'); they were read again, in full, every
     second, holding the interpreter lock for about 100 ms and stalling the ingress meanwhile."""
 
     def __init__(
