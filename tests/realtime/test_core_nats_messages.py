@@ -11,9 +11,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
+from nats.aio.msg import Msg
 
 from csqm.realtime.engine import Processor
-from csqm.realtime.workers import Worker, _decode, _message_id, ensure_stream, publish, stream_name, subject_of
+from csqm.realtime.workers import (
+    Worker,
+    _decode,
+    _message_id,
+    _Partition,
+    ensure_stream,
+    publish,
+    stream_name,
+    subject_of,
+)
 from csqm.settings import Settings
 from csqm.store import Store
 from tests.realtime.conftest import Clock, ended, started, turn
@@ -134,3 +144,64 @@ def test_worker_processes_grouped_messages_and_redelivers_a_deferred_one_whole(d
     stored = duck.query('SELECT "interaction_id", "ended_at" IS NOT NULL AS e FROM "interactions" ORDER BY 1')
     assert list(stored["interaction_id"]) == ["g1", "g2"] and all(stored["e"])
     assert duck.count("inspection_results") == 2
+
+
+def _msg(data: bytes = b'{"event_id": "a"}', headers: dict[str, str] | None = None) -> Msg:
+    return Msg(_client=None, subject="inbox", reply="$JS.ACK.x", data=data, headers=headers)  # type: ignore[arg-type]
+
+
+def test_arrivals_fill_the_buffer_and_end_the_pull_request(duck: Store, settings: Settings) -> None:
+    worker = Worker(Processor(duck, settings=settings, clock=Clock()), url=NATS_URL, prefix="p", batch=8)
+    part = _Partition(3, "$JS.API.CONSUMER.MSG.NEXT.P.p_p3", "_INBOX.x", remaining=2)
+    worker._arrive(part, _msg(b'[{"event_id": "a"}, {"event_id": "b"}]'))
+    assert worker._buffered == 2 and len(worker._buffer) == 1 and not part.done.is_set()
+    worker._arrive(part, _msg(b'{"event_id": "c"}'))
+    assert worker._buffered == 3 and part.done.is_set()  # the second of two messages asked for
+    part.done.clear()
+    worker._arrive(part, _msg(b"", {"Status": "100"}))  # a heartbeat ends nothing
+    assert not part.done.is_set()
+    worker._arrive(part, _msg(b"", {"Status": "408"}))  # expired: over, nothing wrong
+    assert part.done.is_set() and not part.trouble
+    part.done.clear()
+    worker._arrive(part, _msg(b"", {"Status": "409"}))  # e.g. too many waiting requests: over, wait first
+    assert part.done.is_set() and part.trouble
+    assert worker._buffered == 3 and len(worker._buffer) == 2  # statuses never reach the buffer
+    part.owned = False  # given up: what still comes is kept to be nak-ed, not processed
+    late = _msg(b'{"event_id": "d"}')
+    worker._arrive(part, late)
+    assert worker._naks == [late] and worker._buffered == 3
+
+
+def test_a_pull_request_hands_over_what_there_is_without_waiting_for_a_full_batch(
+    duck: Store, settings: Settings
+) -> None:
+    ensure_nats()
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    _run(_publish_raw(prefix, [(f"c{i}", [started(f"q{i}")]) for i in range(3)]))
+
+    async def pull_once() -> tuple[int, float]:
+        import nats
+
+        worker = Worker(
+            Processor(duck, settings=settings, clock=Clock()), url=NATS_URL, prefix=prefix, batch=64, fetch_timeout=2
+        )
+        nc = await nats.connect(NATS_URL)
+        try:
+            js = nc.jetstream()
+            parts = {p: await worker._subscribe(js, nc, p) for p in {_partition(f"c{i}") for i in range(3)}}
+            began = asyncio.get_running_loop().time()
+            worker._start_pullers(nc, parts)  # each asks for up to 64 // len(parts) messages
+            while worker._buffered < 3:
+                await asyncio.sleep(0.005)
+            waited = asyncio.get_running_loop().time() - began
+            await worker._stop_pullers()
+            for m, _ in worker._buffer:
+                await nc.publish(m.reply, b"+ACK")
+            return worker._buffered, waited
+        finally:
+            await nc.jetstream().delete_stream(stream_name(prefix))
+            await nc.drain()
+
+    got, waited = _run(pull_once())
+    assert got == 3
+    assert waited < 1.5  # handed over as they came, not when the 2 s request expired
