@@ -3,7 +3,7 @@ the planner's statistics (a real-time table grows faster than autovacuum analyze
 
 from __future__ import annotations
 
-from csqm.realtime.writes import keyed
+from csqm.realtime.writes import delete_keyed, keyed
 from csqm.store import Store
 
 
@@ -32,3 +32,39 @@ def test_postgres_probes_the_index_on_a_table_never_analyzed(pg: Store) -> None:
     plan = "\n".join(r[0] for r in pg.rows(f'EXPLAIN SELECT t."k" FROM {source}', params))
     assert "Index" in plan and "Seq Scan on kv" not in plan, plan
     assert len(pg.rows(f'SELECT t."k" FROM {source}', params)) == len(keys)
+
+
+def _pairs(store: Store, rows: int) -> None:
+    """Two rows per key (as findings per conversation), a key with a quote and one in Chinese."""
+    numbers = "generate_series(0, ? - 1)" if store.dialect == "postgres" else "range(?)"
+    store.execute('CREATE TABLE "kn" ("k" TEXT, "n" INTEGER, PRIMARY KEY ("k", "n"))')
+    store.execute(
+        f"INSERT INTO \"kn\" SELECT 'k' || CAST(CAST(floor(i / 2) AS INTEGER) AS TEXT), i % 2 FROM {numbers} AS r(i)",
+        [rows],
+    )
+    store.execute('INSERT INTO "kn" VALUES (?, 0), (?, 0)', ["o'neil", "会话-1"])
+
+
+def test_delete_keyed_deletes_every_row_of_the_keys_and_nothing_else(store: Store) -> None:
+    _pairs(store, 200)
+    sql, params = delete_keyed(store, "kn", "k", ["k3", "k42", "missing", "o'neil", "会话-1"])
+    with store.transaction():
+        store.execute(sql, params)
+    left = store.rows('SELECT "k", "n" FROM "kn"')
+    assert len(left) == 200 - 4
+    assert not {k for k, _ in left} & {"k3", "k42", "o'neil", "会话-1"}
+    assert ("k4", 1) in left and ("k99", 0) in left
+    sql, params = delete_keyed(store, "kn", "k", [])
+    store.execute(sql, params)
+    assert store.scalar('SELECT count(*) FROM "kn"') == 196
+
+
+def test_delete_keyed_probes_the_index_on_a_table_never_analyzed(pg: Store) -> None:
+    _pairs(pg, 60_000)
+    keys = [f"k{i}" for i in range(0, 30_000, 500)]  # the conversations a batch inspects
+    sql, params = delete_keyed(pg, "kn", "k", keys)
+    pg.execute("SET plan_cache_mode = force_generic_plan")
+    plan = "\n".join(r[0] for r in pg.rows(f"EXPLAIN {sql}", params))
+    assert "Tid Scan on kn" in plan and "Seq Scan on kn" not in plan, plan
+    pg.execute(sql, params)
+    assert pg.scalar('SELECT count(*) FROM "kn"') == 60_002 - 2 * len(keys)

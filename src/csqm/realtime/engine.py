@@ -70,7 +70,7 @@ from csqm.realtime.state import (
     turn_batch,
 )
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
-from csqm.realtime.writes import delete_rows, in_values, keyed, update_rows, upsert
+from csqm.realtime.writes import delete_keyed, delete_rows, keyed, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.rows import records
@@ -678,16 +678,13 @@ class Processor:
         results = results.append_column("offered_at", pa.array(offered, TS))
         self._give_way()
         ids = list(known)
+        drop_findings, params_f = delete_keyed(self.store, INSPECTION_FINDINGS.name, "interaction_id", ids)
+        drop_results, params_r = delete_keyed(self.store, INSPECTION_RESULTS.name, "interaction_id", ids)
         if self.store.dialect == "postgres":  # both deletes in one round trip
-            self.store.execute(
-                f'WITH f AS (DELETE FROM "{INSPECTION_FINDINGS.name}" WHERE "interaction_id" = ANY(?::text[])) '
-                f'DELETE FROM "{INSPECTION_RESULTS.name}" WHERE "interaction_id" = ANY(?::text[])',
-                [ids, ids],
-            )
+            self.store.execute(f"WITH f AS ({drop_findings}) {drop_results}", params_f + params_r)
         else:
-            for table in (INSPECTION_FINDINGS, INSPECTION_RESULTS):
-                where, params = in_values(self.store, '"interaction_id"', ids)
-                self.store.execute(f'DELETE FROM "{table.name}" WHERE {where}', params)
+            self.store.execute(drop_findings, params_f)
+            self.store.execute(drop_results, params_r)
         self.store.load_arrow(INSPECTION_RESULTS.name, results)
         self.store.load_arrow(INSPECTION_FINDINGS.name, findings)
 

@@ -47,6 +47,21 @@ def keyed(store: Store, table: str, column: str, keys: list[str], alias: str = "
     return f"{name} AS {alias} WHERE {alias}.{col} IN ({marks(keys)})", list(keys)
 
 
+def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tuple[str, list[Any]]:
+    """``DELETE`` of the rows of ``table`` whose text ``column`` is one of ``keys``. PostgreSQL: the
+    rows are found by one index probe per key (as in :func:`keyed`) and deleted by their ``ctid``.
+    ``column = ANY($1)``, and a join with ``unnest($1)`` too, became a sequential scan of a table
+    without statistics (60 keys, 250k rows: 31.8 against 0.12 ms). A row updated by another
+    transaction meanwhile would keep its place; the callers delete rows only their own
+    conversations' lock lets them write. The embedded store: a list of placeholders."""
+    name, col = quote(table), quote(column)
+    if store.dialect == "postgres":
+        probe = f"SELECT ctid FROM {name} WHERE {col} = _k.v OFFSET 0"
+        found = f"SELECT _t.ctid FROM unnest(?::text[]) AS _k(v) CROSS JOIN LATERAL ({probe}) AS _t"
+        return f"DELETE FROM {name} WHERE ctid = ANY(ARRAY({found}))", [list(keys)]
+    return f"DELETE FROM {name} WHERE {col} IN ({marks(keys)})", list(keys)
+
+
 def upsert(
     store: Store,
     table: Table,
