@@ -408,7 +408,7 @@ class Worker:
         so normally nothing more comes; what a request lost and asked again might still bring
         within ``fetch_timeout`` is nak-ed, so the partition's new owner gets it at once rather
         than after ``ack_wait`` (30 s), which would hold up its conversations."""
-        part.owned = False
+        part.owned = False  # (already, when given up while running)
         await asyncio.sleep(self.fetch_timeout + 0.25)
         await self._flush_naks()
         with contextlib.suppress(Exception):
@@ -428,7 +428,9 @@ class Worker:
         if gained or given:
             self.processor.forget()
         for p in given:
-            task = asyncio.create_task(self._release(parts.pop(p)))
+            part = parts.pop(p)
+            part.owned = False  # from now on, what still arrives is nak-ed rather than processed
+            task = asyncio.create_task(self._release(part))
             self._releasing.add(task)
             task.add_done_callback(self._releasing.discard)
         for p in sorted(gained):
