@@ -66,28 +66,28 @@ def test_an_alert_that_fell_off_the_board_is_not_put_back_while_remembered() -> 
     assert [(n, a.subject_id) for n, a in board.since(0)] == [(3, "s2"), (4, "s0")]
 
 
-def test_the_background_reads_in_full_only_the_alerts_missing_from_the_board(duck: Store) -> None:
+def test_the_background_reads_in_full_only_the_alerts_missing_from_the_board(store: Store) -> None:
     from datetime import datetime
 
     from csqm.realtime.alerts import candidate, store_alerts, stored_since
     from csqm.realtime.tables import ensure_tables
 
-    ensure_tables(duck)
+    ensure_tables(store)
     at = datetime(2026, 1, 5, 9, 0, 0)
     alerts = [candidate("k", f"s{i}", basis="b", severity="warning", message=f"m{i}", evidence="") for i in range(3)]
-    with duck.transaction():
-        store_alerts(duck, alerts, now=at, window_seconds=60, webhook=False)
+    with store.transaction():
+        store_alerts(store, alerts, now=at, window_seconds=60, webhook=False)
     asked: list[list[str]] = []
 
     def missing(ids: list[str]) -> list[str]:
         asked.append(ids)
         return [i for i in ids if i != alerts[1].alert_id]
 
-    got = stored_since(duck, at.replace(second=0, minute=59, hour=8), missing)
+    got = stored_since(store, at.replace(second=0, minute=59, hour=8), missing)
     assert sorted(asked[0]) == sorted(a.alert_id for a in alerts)
     assert sorted(a.message for a in got) == ["m0", "m2"]
-    assert stored_since(duck, at.replace(second=0, minute=59, hour=8), lambda ids: []) == []
-    assert stored_since(duck, at, missing) == []  # created after ``since`` only
+    assert stored_since(store, at.replace(second=0, minute=59, hour=8), lambda ids: []) == []
+    assert stored_since(store, at, missing) == []  # created after ``since`` only
 
 
 def test_the_board_wakes_a_waiting_reader_from_another_thread() -> None:

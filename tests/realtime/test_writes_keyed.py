@@ -3,7 +3,7 @@ the planner's statistics (a real-time table grows faster than autovacuum analyze
 
 from __future__ import annotations
 
-from csqm.realtime.writes import delete_keyed, keyed
+from csqm.realtime.writes import delete_keyed, keyed, keyed_rows
 from csqm.store import Store
 
 
@@ -66,5 +66,18 @@ def test_delete_keyed_probes_the_index_on_a_table_never_analyzed(pg: Store) -> N
     pg.execute("SET plan_cache_mode = force_generic_plan")
     plan = "\n".join(r[0] for r in pg.rows(f"EXPLAIN {sql}", params))
     assert "Tid Scan on kn" in plan and "Seq Scan on kn" not in plan, plan
+    where, params = keyed_rows(pg, "kn", "k", keys)  # the same rows for a SELECT
+    plan = "\n".join(r[0] for r in pg.rows(f'EXPLAIN SELECT "k" FROM "kn" WHERE {where}', params))
+    assert "Tid Scan on kn" in plan and "Seq Scan on kn" not in plan, plan
+    assert len(pg.rows(f'SELECT "k" FROM "kn" WHERE {where}', params)) == 2 * len(keys)
     pg.execute(sql, params)
     assert pg.scalar('SELECT count(*) FROM "kn"') == 60_002 - 2 * len(keys)
+
+
+def test_keyed_rows_selects_the_rows_of_the_keys_by_index_probes(store: Store) -> None:
+    _pairs(store, 200)
+    where, params = keyed_rows(store, "kn", "k", ["k7", "会话-1", "missing"])
+    got = store.rows(f'SELECT "k", "n" FROM "kn" WHERE {where} ORDER BY "k", "n"', params)
+    assert got == [("k7", 0), ("k7", 1), ("会话-1", 0)]
+    where, params = keyed_rows(store, "kn", "k", [])
+    assert store.rows(f'SELECT "k" FROM "kn" WHERE {where}', params) == []

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csqm.realtime.tables import REALTIME_ALERTS
-from csqm.realtime.writes import in_values, keyed
+from csqm.realtime.writes import keyed, keyed_rows
 from csqm.store import Store
 from csqm.store.ddl import quote
 from csqm.store.rows import records
@@ -264,5 +264,5 @@ def stored_since(store: Store, since: datetime, missing: Callable[[list[str]], l
     wanted = missing([str(r[0]) for r in ids])
     if not wanted:
         return []
-    where, params = in_values(store, '"alert_id"', wanted)
+    where, params = keyed_rows(store, REALTIME_ALERTS.name, "alert_id", wanted)
     return [alert for alert, _ in list_rows(store, where, params, limit=len(wanted))]

@@ -47,20 +47,27 @@ def keyed(store: Store, table: str, column: str, keys: list[str], alias: str = "
     return f"{name} AS {alias} WHERE {alias}.{col} IN ({marks(keys)})", list(keys)
 
 
-def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tuple[str, list[Any]]:
-    """``DELETE`` of the rows of ``table`` whose text ``column`` is one of ``keys``. PostgreSQL: the
-    rows are found by one index probe per key (as in :func:`keyed`) and deleted by their ``ctid``.
-    Without statistics the planner guesses: ``column = ANY($1)`` became a sequential scan at 25k
-    rows (60 keys: 4.6 ms, 0.15 ms once analyzed), a join with ``unnest($1)`` one at 250k rows
-    (31.8 ms); this takes 0.12 ms whatever the statistics. A row updated by another
-    transaction meanwhile would keep its place; the callers delete rows only their own
+def keyed_rows(store: Store, table: str, column: str, keys: list[str]) -> tuple[str, list[Any]]:
+    """A ``WHERE`` condition on ``table`` (unaliased) for its rows whose text ``column`` is one of
+    ``keys``, for a ``DELETE`` or a plain ``SELECT``. PostgreSQL: the rows are found by one index
+    probe per key (as in :func:`keyed`) and taken by their ``ctid`` (a Tid Scan). Without
+    statistics the planner guesses: ``column = ANY($1)`` became a sequential scan at 25k rows
+    (60 keys: 4.6 ms, 0.15 ms once analyzed), a join with ``unnest($1)`` one at 250k rows
+    (31.8 ms); this takes 0.12 ms whatever the statistics. A row updated by another transaction
+    after the statement began would be missed; the callers delete only rows that their own
     conversations' lock lets them write. The embedded store: a list of placeholders."""
     name, col = quote(table), quote(column)
     if store.dialect == "postgres":
         probe = f"SELECT ctid FROM {name} WHERE {col} = _k.v OFFSET 0"
         found = f"SELECT _t.ctid FROM unnest(?::text[]) AS _k(v) CROSS JOIN LATERAL ({probe}) AS _t"
-        return f"DELETE FROM {name} WHERE ctid = ANY(ARRAY({found}))", [list(keys)]
-    return f"DELETE FROM {name} WHERE {col} IN ({marks(keys)})", list(keys)
+        return f"ctid = ANY(ARRAY({found}))", [list(keys)]
+    return f"{col} IN ({marks(keys)})", list(keys)
+
+
+def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tuple[str, list[Any]]:
+    """``DELETE`` of the rows of ``table`` whose text ``column`` is one of ``keys`` (:func:`keyed_rows`)."""
+    where, params = keyed_rows(store, table, column, keys)
+    return f"DELETE FROM {quote(table)} WHERE {where}", params
 
 
 def upsert(
