@@ -76,6 +76,9 @@ from csqm.store import Store
 from csqm.store.rows import records
 
 log = logging.getLogger(__name__)
+# The timers' alert kinds: the candidates and the SQL that leaves out what was alerted must agree.
+CHAT_SLA = "chat_sla"
+QUEUE_WAIT = "queue_wait"
 
 Listener = Callable[[list[Alert]], None]
 Clock = Callable[[], datetime]
@@ -796,7 +799,7 @@ class Processor:
 
     def _wait_alert(self, r: dict[str, Any], wait: float, event_id: str | None, received: datetime | None) -> Alert:
         return candidate(
-            "queue_wait",
+            QUEUE_WAIT,
             str(r["contact_id"]),
             basis="wait",
             severity="warning",
@@ -830,13 +833,13 @@ class Processor:
                 f'AND EXISTS (SELECT 1 FROM "{REALTIME_EVENTS.name}" e WHERE e."subject_id" = i."interaction_id" '
                 "AND e.\"event_type\" = 'conversation_started') "
                 f"AND NOT {alerted_sql('i', 'interaction_id')}",
-                [now - timedelta(seconds=sla.chat_first_reply_seconds), day, "chat_sla", day],
+                [now - timedelta(seconds=sla.chat_first_reply_seconds), day, CHAT_SLA, day],
             )
             alerts = [
                 candidate(
-                    "chat_sla",
+                    CHAT_SLA,
                     str(r["interaction_id"]),
-                    basis="chat_sla",
+                    basis=CHAT_SLA,
                     severity="warning",
                     message=f"在线会话 {(now - pd.Timestamp(r['offered_at']).to_pydatetime()).total_seconds():.0f} 秒"
                     f"无坐席回复，超过 {sla.chat_first_reply_seconds:.0f} 秒 (conversation {r['interaction_id']}).",
@@ -851,7 +854,7 @@ class Processor:
             waiting = self.store.query(
                 f'SELECT q.* FROM "{REALTIME_QUEUE.name}" q WHERE q."answered_at" IS NULL AND q."abandoned_at" IS NULL '
                 f'AND q."offered_at" <= ? AND q."offered_at" >= ? AND NOT {alerted_sql("q", "contact_id")}',
-                [now - timedelta(seconds=sla.queue_wait_seconds), day, "queue_wait", day],
+                [now - timedelta(seconds=sla.queue_wait_seconds), day, QUEUE_WAIT, day],
             )
             for r in records(waiting):
                 wait = (now - pd.Timestamp(r["offered_at"]).to_pydatetime()).total_seconds()

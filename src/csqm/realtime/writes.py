@@ -33,16 +33,19 @@ def in_values(store: Store, column: str, values: list[Any]) -> tuple[str, list[A
     return f"{column} IN ({marks(values)})", list(values)
 
 
-def keyed(store: Store, table: str, column: str, keys: list[str], alias: str = "t") -> tuple[str, list[Any]]:
-    """``FROM`` and ``WHERE`` for the rows of ``table`` (as ``alias``) whose text ``column`` is one of
-    ``keys``; the caller may add ``AND`` conditions. PostgreSQL: one index probe per key (a lateral
-    subquery the planner cannot flatten), whatever its statistics say; ``column = ANY($1)`` in a
+def keyed(
+    store: Store, table: str, column: str, keys: list[str], alias: str = "t", *, columns: str = "*"
+) -> tuple[str, list[Any]]:
+    """``FROM`` and ``WHERE`` for the rows of ``table`` (as ``alias``, with ``columns`` on
+    PostgreSQL) whose text ``column`` is one of ``keys``; the caller may add ``AND`` conditions.
+    PostgreSQL: one index probe per key (a lateral subquery the planner cannot flatten), whatever
+    its statistics say; ``column = ANY($1)`` in a
     prepared statement turned into a sequential scan testing every row against every key on a
     table that grew since its last ANALYZE: 25–100 ms per batch at 15–35k events, and growing.
     The embedded store: a list of placeholders (DuckDB probes its index for those)."""
     name, col = quote(table), quote(column)
     if store.dialect == "postgres":
-        probe = f"SELECT * FROM {name} WHERE {col} = _k.v OFFSET 0"
+        probe = f"SELECT {columns} FROM {name} WHERE {col} = _k.v OFFSET 0"
         return f"unnest(?::text[]) AS _k(v) CROSS JOIN LATERAL ({probe}) AS {alias} WHERE TRUE", [list(keys)]
     return f"{name} AS {alias} WHERE {alias}.{col} IN ({marks(keys)})", list(keys)
 
@@ -56,12 +59,10 @@ def keyed_rows(store: Store, table: str, column: str, keys: list[str]) -> tuple[
     (31.8 ms); this takes 0.12 ms whatever the statistics. A row updated by another transaction
     after the statement began would be missed; the callers delete only rows that their own
     conversations' lock lets them write. The embedded store: a list of placeholders."""
-    name, col = quote(table), quote(column)
     if store.dialect == "postgres":
-        probe = f"SELECT ctid FROM {name} WHERE {col} = _k.v OFFSET 0"
-        found = f"SELECT _t.ctid FROM unnest(?::text[]) AS _k(v) CROSS JOIN LATERAL ({probe}) AS _t"
-        return f"ctid = ANY(ARRAY({found}))", [list(keys)]
-    return f"{col} IN ({marks(keys)})", list(keys)
+        source, params = keyed(store, table, column, keys, alias="_t", columns="ctid")
+        return f"ctid = ANY(ARRAY(SELECT _t.ctid FROM {source}))", params
+    return in_values(store, quote(column), keys)
 
 
 def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tuple[str, list[Any]]:
