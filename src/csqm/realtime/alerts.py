@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from csqm.realtime.tables import REALTIME_ALERTS
-from csqm.realtime.writes import keyed, keyed_rows
+from csqm.realtime.writes import append, keyed, keyed_rows
 from csqm.store import Store
 from csqm.store.ddl import quote
 from csqm.store.rows import records
@@ -125,7 +124,7 @@ def store_alerts(
             }
             for a in fresh
         ]
-        store.load_arrow(REALTIME_ALERTS.name, pa.Table.from_pylist(rows, schema=_ARROW))
+        append(store, REALTIME_ALERTS, {c: [r[c] for r in rows] for c in _STORED})
     return fresh
 
 
@@ -145,24 +144,23 @@ def _recent(store: Store, subjects: list[str]) -> list[tuple[Any, ...]]:
     return store.rows(f'SELECT t."alert_id", t."subject_id", t."kind", t."created_at" FROM {source}', params)
 
 
-_ARROW = pa.schema(
-    [
-        ("alert_id", pa.string()),
-        ("kind", pa.string()),
-        ("subject_id", pa.string()),
-        ("severity", pa.string()),
-        ("message", pa.string()),
-        ("evidence", pa.string()),
-        ("queue", pa.string()),
-        ("team_id", pa.string()),
-        ("agent_id", pa.string()),
-        ("event_id", pa.string()),
-        ("received_at", pa.timestamp("us")),
-        ("created_at", pa.timestamp("us")),
-        ("webhook_status", pa.string()),
-        ("webhook_attempts", pa.int64()),
-        ("webhook_next_at", pa.timestamp("us")),
-    ]
+#: The columns an alert is stored with (acknowledgement comes later).
+_STORED = (
+    "alert_id",
+    "kind",
+    "subject_id",
+    "severity",
+    "message",
+    "evidence",
+    "queue",
+    "team_id",
+    "agent_id",
+    "event_id",
+    "received_at",
+    "created_at",
+    "webhook_status",
+    "webhook_attempts",
+    "webhook_next_at",
 )
 
 

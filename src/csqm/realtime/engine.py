@@ -61,16 +61,16 @@ from csqm.realtime.state import (
     INTERACTIONS,
     TS,
     UPDATABLE,
+    UTTERANCES,
     Conv,
     Stored,
     Turn,
     clean,
-    conv_table,
     memory_batch,
     turn_batch,
 )
 from csqm.realtime.tables import REALTIME_EVENTS, REALTIME_PENDING, REALTIME_QUEUE, ensure_tables
-from csqm.realtime.writes import delete_keyed, delete_rows, keyed, update_rows, upsert
+from csqm.realtime.writes import append, delete_keyed, delete_rows, keyed, update_rows, upsert
 from csqm.settings import Settings
 from csqm.store import Store
 from csqm.store.rows import records
@@ -498,9 +498,7 @@ class Processor:
         conflict: the batch runs again, carefully (:meth:`process`)."""
         new = [cid for cid in todo if cid in first]
         if new:
-            queued = pa.array([received] * len(new), TS)
-            entries = pa.table({"interaction_id": pa.array(new, pa.string()), "queued_at": queued})
-            self.store.load_arrow(REALTIME_PENDING.name, entries)
+            append(self.store, REALTIME_PENDING, {"interaction_id": new, "queued_at": [received] * len(new)})
         again = [cid for cid in todo if cid not in first]
         if again:
             upsert(
@@ -529,44 +527,42 @@ class Processor:
     def _write_conversations(self, convs: dict[str, Conv], turns: list[Turn]) -> None:
         new = [c.row for c in convs.values() if c.new]
         if new:  # appended
-            self.store.load_arrow("interactions", conv_table(new))
+            append(self.store, INTERACTIONS, {c: [r.get(c) for r in new] for c in (*CONV_COLS, "abandoned")})
         changed = [c.row for c in convs.values() if c.changed and not c.new]
         if changed:  # updated in one statement
             cols = ("interaction_id", *UPDATABLE)
             update_rows(self.store, INTERACTIONS, {c: [r.get(c) for r in changed] for c in cols}, update=UPDATABLE)
         if turns:
-            self.store.load_arrow(
-                "utterances",
-                pa.table(
-                    {
-                        "interaction_id": pa.array([t.event.conversation_id for t in turns], pa.string()),
-                        "seq": pa.array([t.event.seq for t in turns], pa.int64()),
-                        "speaker": pa.array([t.event.speaker for t in turns], pa.string()),
-                        "spoken_at": pa.array([t.at for t in turns], TS),
-                        "offset_seconds": pa.array([t.offset for t in turns], pa.float64()),
-                        "text": pa.array([t.text for t in turns], pa.string()),
-                        "pii_kinds": pa.array([t.pii for t in turns], pa.string()),
-                    }
-                ),
+            append(
+                self.store,
+                UTTERANCES,
+                {
+                    "interaction_id": [t.event.conversation_id for t in turns],
+                    "seq": [t.event.seq for t in turns],
+                    "speaker": [t.event.speaker for t in turns],
+                    "spoken_at": [t.at for t in turns],
+                    "offset_seconds": [t.offset for t in turns],
+                    "text": [t.text for t in turns],
+                    "pii_kinds": [t.pii for t in turns],
+                },
             )
 
     def _write_events(self, accepted: list[tuple[Event, datetime, Turn | None]], received: datetime) -> None:
         if not accepted:
             return
-        self.store.load_arrow(
-            REALTIME_EVENTS.name,
-            pa.table(
-                {
-                    "event_id": pa.array([e.event_id for e, _, _ in accepted], pa.string()),
-                    "event_type": pa.array([e.type for e, _, _ in accepted], pa.string()),
-                    "subject_id": pa.array([e.subject for e, _, _ in accepted], pa.string()),
-                    "seq": pa.array([t.event.seq if t else None for _, _, t in accepted], pa.int64()),
-                    "speaker": pa.array([t.event.speaker if t else None for _, _, t in accepted], pa.string()),
-                    "polarity": pa.array([t.polarity if t else None for _, _, t in accepted], pa.float64()),
-                    "occurred_at": pa.array([at for _, at, _ in accepted], TS),
-                    "received_at": pa.array([received] * len(accepted), TS),
-                }
-            ),
+        append(
+            self.store,
+            REALTIME_EVENTS,
+            {
+                "event_id": [e.event_id for e, _, _ in accepted],
+                "event_type": [e.type for e, _, _ in accepted],
+                "subject_id": [e.subject for e, _, _ in accepted],
+                "seq": [t.event.seq if t else None for _, _, t in accepted],
+                "speaker": [t.event.speaker if t else None for _, _, t in accepted],
+                "polarity": [t.polarity if t else None for _, _, t in accepted],
+                "occurred_at": [at for _, at, _ in accepted],
+                "received_at": [received] * len(accepted),
+            },
         )
 
     def _turn_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:

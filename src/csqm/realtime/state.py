@@ -41,14 +41,6 @@ CONV_COLS = (
     "language",
 )
 TS = pa.timestamp("us")
-CONV_TYPES: dict[str, pa.DataType] = {
-    **{c: pa.string() for c in CONV_COLS},
-    **{c: TS for c in ("offered_at", "answered_at", "ended_at")},
-    **{c: pa.float64() for c in ("talk_seconds", "hold_seconds", "acw_seconds", "first_response_seconds")},
-    "transfers": pa.int64(),
-    "resolved": pa.bool_(),
-    "escalated": pa.bool_(),
-}
 #: What events change after a conversation started (none of them indexed: updated in place).
 UPDATABLE = (
     "answered_at",
@@ -64,6 +56,7 @@ UPDATABLE = (
 )
 SPEAKER_CODES = {s: i for i, s in enumerate(SPEAKERS)}
 INTERACTIONS = next(t for t in TABLES if t.name == "interactions")
+UTTERANCES = next(t for t in TABLES if t.name == "utterances")
 
 
 #: A stored turn as inspection reads it: (seq, speaker, offset seconds, masked text, pii kinds).
@@ -109,12 +102,6 @@ def clean(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def conv_table(rows: list[dict[str, Any]]) -> pa.Table:
-    data = {c: pa.array([r.get(c) for r in rows], CONV_TYPES[c]) for c in CONV_COLS}
-    data["abandoned"] = pa.array([r.get("abandoned") for r in rows], pa.bool_())
-    return pa.table(data)
 
 
 def turn_batch(turns: list[Turn]) -> Batch:

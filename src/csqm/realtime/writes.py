@@ -71,6 +71,27 @@ def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tupl
     return f"DELETE FROM {quote(table)} WHERE {where}", params
 
 
+def append(store: Store, table: Table, data: Columns) -> None:
+    """Append the rows of ``data`` (columns of equal length, named as in ``table``) in one statement.
+
+    PostgreSQL: the Python lists bound as they are, as arrays (binary) unnested into the table;
+    :meth:`~csqm.store.base.Store.load_arrow` of the same rows first builds Arrow arrays and then
+    turns them back into lists to bind them (a 160-row event batch: 0.15 ms to build, 0.62 ms to
+    read back, mostly making the timestamps again). A column of nulls only is left out (null
+    either way). The embedded store: an Arrow table of the declared types, read in place."""
+    if not data or not len(next(iter(data.values()))):
+        return
+    if store.dialect == "postgres":
+        kept = {c: v for c, v in data.items() if any(x is not None for x in v)}
+        cols = ", ".join(quote(c) for c in kept)
+        arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in kept)
+        bound = [_pg_array(table.column(c).type, v) for c, v in kept.items()]
+        store.execute(f"INSERT INTO {quote(table.name)} ({cols}) SELECT * FROM unnest({arrays})", bound)
+        return
+    types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
+    store.load_arrow(table.name, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
+
+
 def upsert(
     store: Store,
     table: Table,
