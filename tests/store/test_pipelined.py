@@ -23,6 +23,15 @@ ROWS: list[tuple[Any, ...]] = [
     ('c,"q"\n中文', -(2**40), 1e-300, False, datetime(1999, 12, 31, 23, 59, 59), date(2000, 2, 29), None),
 ]
 SELECT = 'SELECT "k", "i", "f", "b", "ts", "d", "n" FROM "pipe_t" ORDER BY "k"'
+#: Timestamps at the edges of the arithmetic that makes them on PostgreSQL from µs since 1970
+#: (before 1970 with a fraction: a negative quotient and remainder; the last µs Python can hold).
+EDGES = [
+    datetime(1969, 12, 31, 23, 59, 59, 999999),
+    datetime(1900, 1, 1, 0, 0, 0, 1),
+    datetime(1, 1, 1, 0, 0, 0, 1),
+    datetime(1970, 1, 1),
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+]
 
 
 def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
@@ -174,3 +183,11 @@ def test_an_arrow_type_without_a_postgres_array_is_a_clear_error(pg: Store) -> N
         with pg.pipelined(), pg.transaction():
             pg.load_arrow("pipe_t", data)
     assert _stored(pg) == []
+
+
+def test_timestamps_at_the_edges_are_stored_to_the_microsecond(store: Store) -> None:
+    store.execute(DDL)
+    rows: list[tuple[Any, ...]] = [(f"e{i}", None, None, None, t, None, None) for i, t in enumerate(EDGES)]
+    with store.pipelined(), store.transaction():
+        store.load_arrow("pipe_t", _table(rows))
+    assert [r[4] for r in _stored(store)] == EDGES

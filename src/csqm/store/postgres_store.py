@@ -42,6 +42,22 @@ def _split_schema(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=urlencode(query))), schema
 
 
+#: A timestamp bound as its microseconds since 1970 and made again by PostgreSQL, exactly (whole
+#: seconds and the rest, each product exact; one product of all the µs would round beyond 2^53 µs).
+_FROM_MICROS = (  # %%: a literal % among psycopg's placeholders
+    "'epoch'::timestamp + ({0} / 1000000) * interval '1 second' + ({0} %% 1000000) * interval '1 microsecond'"
+)
+
+
+def _bindable(column: pa.ChunkedArray) -> tuple[str, str, list[Any]]:
+    """How to bind an Arrow column as one array: its PostgreSQL element type, the SQL making the
+    stored value of an element (``{0}``), and the values. Timestamps without a zone, in µs, go as
+    integers: making Python datetimes of them costs 1.6 µs each, 8x the rest of a row of events."""
+    if column.type == pa.timestamp("us"):
+        return "bigint", _FROM_MICROS, column.cast(pa.int64()).to_pylist()
+    return _array_type(column.type), "{0}", column.to_pylist()
+
+
 def _array_type(type_: pa.DataType) -> str:
     """The PostgreSQL type of an Arrow column's values, to bind the column as one array."""
     if pa.types.is_string(type_) or pa.types.is_large_string(type_):
@@ -134,11 +150,14 @@ class PostgresStore(Store):
                 (c, col) for c, col in zip(data.column_names, data.columns, strict=True) if col.null_count < len(col)
             ]
             cols = ", ".join(ddl.quote(c) for c, _ in kept)
-            arrays = ", ".join(f"%b::{_array_type(col.type)}[]" for _, col in kept)  # binary: 4.5x cheaper to dump
+            bound = [_bindable(col) for _, col in kept]
+            arrays = ", ".join(f"%b::{kind}[]" for kind, _, _ in bound)  # binary: 4.5x cheaper to dump
+            values = ", ".join(expr.format(f"u.c{i}") for i, (_, expr, _) in enumerate(bound))
+            names = ", ".join(f"c{i}" for i in range(len(bound)))
             with self.conn.cursor() as cur:
                 cur.execute(
-                    f"INSERT INTO {ddl.quote(name)} ({cols}) SELECT * FROM unnest({arrays})",
-                    [col.to_pylist() for _, col in kept],
+                    f"INSERT INTO {ddl.quote(name)} ({cols}) SELECT {values} FROM unnest({arrays}) AS u({names})",
+                    [listed for _, _, listed in bound],
                 )
             return
         buffer = io.BytesIO()
