@@ -199,6 +199,26 @@ def test_emotion_run_completed_by_an_earlier_turn_arriving_late(proc: Processor)
     assert [(a.kind, a.event_id) for a in out.alerts] == [("emotion", "c1-u2")]
 
 
+def test_no_emotion_run_across_turns_that_have_not_arrived(proc: Processor) -> None:
+    """Turns 1 and 5 are negative, the customer's turn 3 between them is calm but arrives last (a
+    batch redelivered after a worker died): 1 and 5 are not consecutive, in whatever order."""
+    proc.process([started("c1"), turn("c1", 1, "customer", ANGRY), turn("c1", 2, "agent", "您好")])
+    out = proc.process([turn("c1", 4, "agent", "抱歉"), turn("c1", 5, "customer", ANGRY2)])
+    assert out.alerts == []  # turn 3 is missing: 1 and 5 are not known to be in a row
+    out = proc.process([turn("c1", 3, "customer", CALM)])
+    assert out.alerts == []
+    assert kinds(proc) == []
+
+
+def test_emotion_run_closed_by_a_late_agent_turn(proc: Processor) -> None:
+    """Customer turns 1 and 3 are negative; the agent's turn 2 between them arrives last: the run is
+    known to be consecutive only then, and raised then."""
+    out = proc.process([started("c1"), turn("c1", 1, "customer", ANGRY), turn("c1", 3, "customer", ANGRY2)])
+    assert out.alerts == []
+    out = proc.process([turn("c1", 2, "agent", "抱歉")])
+    assert [(a.kind, a.event_id) for a in out.alerts] == [("emotion", "c1-u2")]
+
+
 def test_answered_at_is_the_earliest_agent_turn_whatever_the_order(proc: Processor) -> None:
     proc.process([started("c1"), turn("c1", 4, "agent", "稍等", t=40)])
     proc.process([turn("c1", 2, "agent", "您好", t=12)])

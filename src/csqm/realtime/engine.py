@@ -22,6 +22,7 @@ A process that is the only writer of its conversations keeps them in memory too 
 
 from __future__ import annotations
 
+import bisect
 import copy
 import logging
 import threading
@@ -597,15 +598,19 @@ class Processor:
         )
 
     def _emotion_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:
-        """``turns`` consecutive customer turns (by seq) at or below ``below``, one of them new.
+        """``turns`` consecutive customer turns (by seq) at or below ``below``.
 
-        Every run of consecutive customer turns that contains a new turn is checked, so the alert is
-        raised when the last turn of a negative run arrives, whatever order the turns came in."""
+        A run counts once every turn number from its first turn to its last has arrived (turns are
+        numbered 1, 2, 3 … in a conversation): until then a turn between them may be the
+        customer's, and break it (after a worker dies, a batch of its turns comes again after later
+        ones). Every run that contains a new turn is checked, the agent's too when it arrived after
+        a later turn (it may be the one that closes the gap), so the alert is raised once the run is
+        complete, whatever order the turns came in."""
         rule = self.config.emotion
-        new = [t for t in turns if t.polarity is not None]
-        if not new:
+        relevant = [t for t in turns if t.polarity is not None or t.event.seq < max(t.conv.seqs)]
+        if not relevant:
             return []
-        missing = sorted({t.event.conversation_id for t in new if t.conv.polar is None})
+        missing = sorted({t.event.conversation_id for t in relevant if t.conv.polar is None})
         loaded: dict[str, dict[int, float]] = {cid: {} for cid in missing}
         if missing:
             source, params = keyed(self.store, REALTIME_EVENTS.name, "subject_id", missing)
@@ -617,25 +622,34 @@ class Processor:
             for cid, seq, pol in stored:
                 if pol is not None and not pd.isna(pol):
                     loaded[str(cid)][int(seq)] = float(pol)
-        history: dict[str, dict[int, float]] = {}
-        for t in new:
+        for t in relevant:
             if t.conv.polar is None:
                 t.conv.polar = loaded[t.event.conversation_id]
-            t.conv.polar[t.event.seq] = float(t.polarity or 0.0)
-            history[t.event.conversation_id] = t.conv.polar
-        alerts = []
+            if t.polarity is not None:
+                t.conv.polar[t.event.seq] = float(t.polarity)
+        # each complete negative run that holds a new turn, with the turn that arrived last in its
+        # span (the one that completed it)
         k = rule.turns
-        for t in new:
-            mine = history[t.event.conversation_id]
+        runs: dict[tuple[str, int], tuple[Turn, list[int]]] = {}
+        for t in relevant:  # in arrival order
+            mine, arrived, at = t.conv.polar or {}, t.conv.seqs, t.event.seq
             seqs = sorted(mine)
-            pos = seqs.index(t.event.seq)
-            for first in range(max(0, pos - k + 1), min(pos, len(seqs) - k) + 1):
-                run = [mine[s] for s in seqs[first : first + k]]
-                if all(p <= rule.below for p in run):
-                    trail = ", ".join(f"{p:+.2f}" for p in run)
-                    what = f"客户情绪升级 polarity {trail}"
-                    alerts.append(self._conv_alert("emotion", t, received, "warning", what, t.text or ""))
-                    break
+            for first in range(max(0, bisect.bisect_left(seqs, at) - k + 1), bisect.bisect_right(seqs, at)):
+                run = seqs[first : first + k]
+                if len(run) < k or not all(mine[q] <= rule.below for q in run):
+                    continue
+                if all(q in arrived for q in range(run[0], run[-1] + 1)):
+                    runs[(t.event.conversation_id, run[0])] = (t, run)
+        alerts = []
+        raised: set[int] = set()
+        for t, run in sorted(runs.values(), key=lambda found: (found[0].index, found[1][0])):
+            if t.index in raised:  # one alert per turn
+                continue
+            raised.add(t.index)
+            mine = t.conv.polar or {}
+            what = "客户情绪升级 polarity " + ", ".join(f"{mine[q]:+.2f}" for q in run)
+            evidence = t.text if t.polarity is not None else what
+            alerts.append(self._conv_alert("emotion", t, received, "warning", what, evidence or ""))
         return alerts
 
     def _rule_alerts(self, turns: list[Turn], received: datetime) -> list[Alert]:
