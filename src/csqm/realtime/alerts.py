@@ -124,7 +124,7 @@ def store_alerts(
             }
             for a in fresh
         ]
-        append(store, REALTIME_ALERTS, {c: [r[c] for r in rows] for c in _STORED})
+        append(store, REALTIME_ALERTS, {c: [r[c] for r in rows] for c in rows[0]})
     return fresh
 
 
@@ -142,26 +142,6 @@ def _recent(store: Store, subjects: list[str]) -> list[tuple[Any, ...]]:
     runs in every batch that raises a candidate; a DataFrame cost more than the query)."""
     source, params = keyed(store, REALTIME_ALERTS.name, "subject_id", subjects)
     return store.rows(f'SELECT t."alert_id", t."subject_id", t."kind", t."created_at" FROM {source}', params)
-
-
-#: The columns an alert is stored with (acknowledgement comes later).
-_STORED = (
-    "alert_id",
-    "kind",
-    "subject_id",
-    "severity",
-    "message",
-    "evidence",
-    "queue",
-    "team_id",
-    "agent_id",
-    "event_id",
-    "received_at",
-    "created_at",
-    "webhook_status",
-    "webhook_attempts",
-    "webhook_next_at",
-)
 
 
 _FIELDS = tuple(f.name for f in Alert.__dataclass_fields__.values())

@@ -72,24 +72,20 @@ def delete_keyed(store: Store, table: str, column: str, keys: list[str]) -> tupl
 
 
 def append(store: Store, table: Table, data: Columns) -> None:
-    """Append the rows of ``data`` (columns of equal length, named as in ``table``) in one statement.
-
-    PostgreSQL: the Python lists bound as they are, as arrays (binary) unnested into the table;
+    """Append the rows of ``data`` (columns of equal length, named as in ``table``) in one statement
+    (on PostgreSQL as :func:`_sourced` binds a source). There the Python lists are bound as they are, whereas
     :meth:`~csqm.store.base.Store.load_arrow` of the same rows first builds Arrow arrays and then
     turns them back into lists to bind them (a 160-row event batch: 0.15 ms to build, 0.62 ms to
-    read back, mostly making the timestamps again). A column of nulls only is left out (null
-    either way). The embedded store: an Arrow table of the declared types, read in place."""
+    read back, mostly making the timestamps again); a column of nulls only is left out there (null
+    either way)."""
     if not data or not len(next(iter(data.values()))):
         return
     if store.dialect == "postgres":
-        kept = {c: v for c, v in data.items() if any(x is not None for x in v)}
-        cols = ", ".join(quote(c) for c in kept)
-        arrays = ", ".join(f"?::{sql_type(table.column(c), 'postgres')}[]" for c in kept)
-        bound = [_pg_array(table.column(c).type, v) for c, v in kept.items()]
-        store.execute(f"INSERT INTO {quote(table.name)} ({cols}) SELECT * FROM unnest({arrays})", bound)
+        data = {c: v for c, v in data.items() if any(x is not None for x in v)}
+        name, cols = quote(table.name), ", ".join(quote(c) for c in data)
+        _sourced(store, table, data, lambda src: f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {src}", False)
         return
-    types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
-    store.load_arrow(table.name, pa.table({c: pa.array(v, types[c]) for c, v in data.items()}))
+    store.load_arrow(table.name, _arrow(table, data))
 
 
 def upsert(
@@ -172,7 +168,11 @@ def _sourced(
             return store.rows(sql, [*bound, *params])
         store.execute(sql, [*bound, *params])
         return []
-    types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
-    source = pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
-    cursor = store.run_reading(statement("_csqm_source AS u"), source, params)  # type: ignore[attr-defined]
+    cursor = store.run_reading(statement("_csqm_source AS u"), _arrow(table, data), params)  # type: ignore[attr-defined]
     return [tuple(r) for r in cursor.fetchall()] if returning else []
+
+
+def _arrow(table: Table, data: Columns) -> pa.Table:
+    """The columns of ``data`` as an Arrow table of ``table``'s declared types."""
+    types = {c.name: ARROW_TYPES[c.type] for c in table.columns}
+    return pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
